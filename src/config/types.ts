@@ -124,7 +124,8 @@ export interface ForwardConfig {
 
 export interface RedirectConfig {
   readonly protocol?: string;
-  readonly port?: string;
+  /** Digits or `#{port}`; a YAML number (`port: 443`) is accepted too. */
+  readonly port?: string | number;
   readonly host?: string;
   readonly path?: string;
   readonly query?: string;
@@ -228,6 +229,8 @@ export interface TargetGroupConfig {
 }
 
 export interface Config {
+  /** Editor hint pointing at the JSON Schema; ignored. */
+  readonly $schema?: string;
   readonly settings?: SettingsConfig;
   readonly admin?: AdminConfig;
   readonly accessLog?: AccessLogConfig;

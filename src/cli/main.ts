@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+/**
+ * The `switchyard` command: subcommand dispatch (SPEC §1).
+ */
+import { runValidate } from './validate.js';
+import { runServer } from './run.js';
+import { runQuickstart } from './quickstart.js';
+import { startDemoBackend } from './demo-backend.js';
+import { parseArgs, option } from './args.js';
+
+const USAGE = `usage:
+  switchyard --config FILE            run the load balancer (also: switchyard run --config FILE)
+  switchyard validate FILE            check a config; exit 0 if valid, 1 with every error
+  switchyard demo-backend --port N [--name NAME]
+                                      a tiny HTTP target that echoes the request as JSON
+  switchyard quickstart               demo backends + examples/quickstart.yaml (npm start)`;
+
+const out = (s: string): void => {
+  process.stdout.write(s + '\n');
+};
+const err = (s: string): void => {
+  process.stderr.write(s + '\n');
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'validate':
+      return runValidate(rest, out, err);
+    case 'demo-backend': {
+      const args = parseArgs(rest);
+      const port = Number(option(args, 'port') ?? '');
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        err('switchyard demo-backend: --port N is required (0-65535)');
+        return 1;
+      }
+      const b = await startDemoBackend(port, option(args, 'name') ?? `backend-${port}`, option(args, 'host') ?? '127.0.0.1');
+      out(`demo backend ${b.name} listening http 127.0.0.1:${b.port}`);
+      const stop = (): void => void b.close().then(() => process.exit(0));
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+      return new Promise(() => {});
+    }
+    case 'quickstart':
+      return runQuickstart(out, err);
+    case 'explain':
+      err('switchyard explain is not available in this version (see issue: explain).');
+      return 2;
+    case '-h':
+    case '--help':
+    case 'help':
+    case undefined:
+      out(USAGE);
+      return cmd === undefined ? 1 : 0;
+    default: {
+      const args = parseArgs(cmd === 'run' ? rest : argv);
+      const config = option(args, 'config');
+      if (config === undefined || config === '') {
+        err(`switchyard: unknown command ${cmd}\n${USAGE}`);
+        return 1;
+      }
+      return runServer(config, out, err);
+    }
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    err(`switchyard: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    process.exit(1);
+  },
+);

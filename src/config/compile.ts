@@ -1,0 +1,156 @@
+/**
+ * Resolved config → the immutable runtime snapshot the data plane reads (ARCHITECTURE §6.2).
+ *
+ * Owns: compiling every listener's rules into a matcher, actions into ready-to-run forms
+ * (pre-rendered fixed responses, redirect templates, cumulative group weights, header rules,
+ * rewrite regexes) and settings into milliseconds. Target groups are resolved to their live
+ * runtime objects, which the caller reconciled first, so no request looks a name up. No I/O.
+ */
+import type { ResolvedAction, ResolvedConfig, ResolvedListener, ResolvedSettings } from './defaults.js';
+import { createMatcher, type Matcher } from '../router/matcher.js';
+import { compileRedirect, type CompiledRedirect } from '../actions/redirect.js';
+import { compileHeaderRules, type CompiledHeaderRules } from '../proxy/headers.js';
+import { renderLocalReply } from '../proxy/local-reply.js';
+import type { TargetGroupRuntime } from '../targets/target-group.js';
+
+export interface CompiledSettings {
+  readonly idleTimeoutMs: number;
+  readonly requestHeaderTimeoutMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly maxRequestHeaderBytes: number;
+  readonly maxRequestHeaderCount: number;
+  readonly maxUriBytes: number;
+  /** 0 = unlimited. */
+  readonly maxRequestBodyBytes: number;
+  readonly xForwardedFor: ResolvedSettings['xForwardedFor'];
+  readonly preserveHostHeader: boolean;
+  readonly desyncMitigation: ResolvedSettings['desyncMitigation'];
+}
+
+export interface CompiledForward {
+  readonly kind: 'forward';
+  /** Groups with weight > 0, and the running sum of their weights for the draw. */
+  readonly groups: readonly TargetGroupRuntime[];
+  readonly cumulativeWeights: readonly number[];
+  readonly totalWeight: number;
+  readonly headerRules: CompiledHeaderRules;
+  readonly rewrite: { readonly regex: RegExp; readonly replace: string } | null;
+}
+
+export interface CompiledRedirectAction {
+  readonly kind: 'redirect';
+  readonly redirect: CompiledRedirect;
+}
+
+export interface CompiledFixedResponse {
+  readonly kind: 'fixedResponse';
+  readonly statusCode: number;
+  /** The whole response, pre-rendered for keep-alive and for close, with and without body. */
+  readonly keepAlive: Buffer;
+  readonly close: Buffer;
+  readonly keepAliveHead: Buffer;
+  readonly closeHead: Buffer;
+}
+
+export type CompiledAction = CompiledForward | CompiledRedirectAction | CompiledFixedResponse;
+
+export interface CompiledListener {
+  readonly name: string;
+  readonly protocol: ResolvedListener['protocol'];
+  readonly host: string;
+  readonly port: number;
+  readonly matcher: Matcher<CompiledAction>;
+  readonly settings: CompiledSettings;
+  readonly resolved: ResolvedListener;
+}
+
+export interface RuntimeConfig {
+  readonly generation: number;
+  readonly resolved: ResolvedConfig;
+  readonly settings: CompiledSettings;
+  readonly listeners: ReadonlyMap<string, CompiledListener>;
+}
+
+export function compileSettings(s: ResolvedSettings): CompiledSettings {
+  return Object.freeze({
+    idleTimeoutMs: s.idleTimeoutSeconds * 1000,
+    requestHeaderTimeoutMs: s.requestHeaderTimeoutSeconds * 1000,
+    shutdownTimeoutMs: s.shutdownTimeoutSeconds * 1000,
+    maxRequestHeaderBytes: s.maxRequestHeaderBytes,
+    maxRequestHeaderCount: s.maxRequestHeaderCount,
+    maxUriBytes: s.maxUriBytes,
+    maxRequestBodyBytes: s.maxRequestBodyBytes,
+    xForwardedFor: s.xForwardedFor,
+    preserveHostHeader: s.preserveHostHeader,
+    desyncMitigation: s.desyncMitigation,
+  });
+}
+
+function compileAction(a: ResolvedAction, groups: ReadonlyMap<string, TargetGroupRuntime>): CompiledAction {
+  switch (a.kind) {
+    case 'fixedResponse': {
+      const f = a.fixedResponse;
+      const base = { status: f.statusCode, contentType: f.contentType, body: f.body };
+      return Object.freeze({
+        kind: 'fixedResponse' as const,
+        statusCode: f.statusCode,
+        keepAlive: renderLocalReply({ ...base, close: false }),
+        close: renderLocalReply({ ...base, close: true }),
+        keepAliveHead: renderLocalReply({ ...base, close: false, headOnly: true }),
+        closeHead: renderLocalReply({ ...base, close: true, headOnly: true }),
+      });
+    }
+    case 'redirect':
+      return Object.freeze({ kind: 'redirect' as const, redirect: compileRedirect(a.redirect) });
+    case 'forward': {
+      const f = a.forward;
+      const list: TargetGroupRuntime[] = [];
+      const cumulative: number[] = [];
+      let total = 0;
+      for (const g of f.targetGroups) {
+        if (g.weight <= 0) continue;
+        const runtime = groups.get(g.name);
+        // Validation guarantees the reference; a miss here is a programmer error.
+        if (!runtime) throw new Error(`target group ${g.name} is not known`);
+        total += g.weight;
+        list.push(runtime);
+        cumulative.push(total);
+      }
+      const rw = f.rewritePath;
+      return Object.freeze({
+        kind: 'forward' as const,
+        groups: list,
+        cumulativeWeights: cumulative,
+        totalWeight: total,
+        headerRules: compileHeaderRules(f.requestHeaders.set, f.requestHeaders.remove),
+        rewrite: rw ? { regex: new RegExp(rw.regex), replace: rw.replace } : null,
+      });
+    }
+  }
+}
+
+/** Compiles a validated, defaulted config against the live target groups. */
+export function compileRuntime(
+  resolved: ResolvedConfig,
+  generation: number,
+  groups: ReadonlyMap<string, TargetGroupRuntime>,
+): RuntimeConfig {
+  const settings = compileSettings(resolved.settings);
+  const listeners = new Map<string, CompiledListener>();
+  for (const l of resolved.listeners) {
+    const rules = l.rules.map((r) => ({ priority: r.priority, match: r.match, action: compileAction(r.action, groups) }));
+    listeners.set(
+      l.name,
+      Object.freeze({
+        name: l.name,
+        protocol: l.protocol,
+        host: l.host,
+        port: l.port,
+        matcher: createMatcher<CompiledAction>(rules, compileAction(l.defaultAction, groups)),
+        settings,
+        resolved: l,
+      }),
+    );
+  }
+  return Object.freeze({ generation, resolved, settings, listeners });
+}

@@ -1,0 +1,262 @@
+/**
+ * A running Switchyard: the control plane that owns listeners, target groups, the admin server
+ * and the current snapshot.
+ *
+ * Owns: start (load → validate → compile → bind), apply (a new config, all or nothing: new
+ * listeners are bound before the swap; a failure leaves the old config running), and close
+ * (graceful: stop accepting, finish in-flight requests up to the shutdown timeout). Target
+ * group state is kept across applies, keyed by group name and target identity.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config/types.js';
+import { withDefaults, type ResolvedConfig } from '../config/defaults.js';
+import { compileRuntime, type RuntimeConfig } from '../config/compile.js';
+import { loadConfigFile, parseConfigText } from '../config/load.js';
+import { validateConfig, locateNowhere } from '../config/validate.js';
+import type { ConfigError } from '../config/errors.js';
+import { TargetGroupRuntime } from '../targets/target-group.js';
+import { HttpListener, type ListenerHooks } from '../listener/http-listener.js';
+import { createAccessLog, type AccessLog } from '../observability/access-log.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { AdminServer } from '../admin/server.js';
+
+export interface SwitchyardOptions {
+  /** Path of the YAML/JSON config file (needed for reload). */
+  readonly configFile?: string;
+  /** A config document (already parsed); used when no file is given. */
+  readonly config?: Config;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly logger?: Logger;
+  /** Overrides `accessLog.path` (tests). */
+  readonly accessLogPath?: string;
+  /** Overrides `admin.port`; null disables the admin server (tests, benchmarks). */
+  readonly adminPort?: number | null;
+  readonly hooks?: ListenerHooks;
+}
+
+export type ApplyResult = { readonly ok: true; readonly generation: number } | { readonly ok: false; readonly errors: readonly ConfigError[] };
+
+export class Switchyard {
+  readonly log: Logger;
+  readonly groups: Map<string, TargetGroupRuntime>;
+  readonly listeners: Map<string, HttpListener>;
+  readonly #opts: SwitchyardOptions;
+  #runtime: RuntimeConfig | null;
+  #generation: number;
+  #accessLog: AccessLog;
+  #accessLogPath: string;
+  #admin: AdminServer | null;
+  #stickinessSecret: Buffer;
+  #closing: Promise<void> | null;
+  #applying: Promise<unknown>;
+
+  private constructor(opts: SwitchyardOptions) {
+    this.#opts = opts;
+    this.log = opts.logger ?? createLogger();
+    this.groups = new Map();
+    this.listeners = new Map();
+    this.#runtime = null;
+    this.#generation = 0;
+    this.#accessLog = createAccessLog('off');
+    this.#accessLogPath = 'off';
+    this.#admin = null;
+    this.#stickinessSecret = randomBytes(32);
+    this.#closing = null;
+    this.#applying = Promise.resolve();
+  }
+
+  /** Loads, validates and starts. Rejects with a ConfigStartError listing every error. */
+  static async start(opts: SwitchyardOptions): Promise<Switchyard> {
+    const sy = new Switchyard(opts);
+    const doc = await sy.#load();
+    if (!doc.ok) throw new ConfigStartError(doc.errors, opts.configFile ?? '<config>');
+    const result = await sy.apply(doc.config);
+    if (!result.ok) throw new ConfigStartError(result.errors, opts.configFile ?? '<config>');
+    const admin = sy.#runtime!.resolved.admin;
+    const adminPort = opts.adminPort === undefined ? admin.port : opts.adminPort;
+    if (adminPort !== null) {
+      sy.#admin = new AdminServer(sy, admin.host, adminPort, admin.token);
+      try {
+        await sy.#admin.listen();
+      } catch (err) {
+        await sy.close();
+        throw err;
+      }
+    }
+    return sy;
+  }
+
+  get runtime(): RuntimeConfig {
+    return this.#runtime!;
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  get adminPort(): number | null {
+    return this.#admin?.port ?? null;
+  }
+
+  get configFile(): string | undefined {
+    return this.#opts.configFile;
+  }
+
+  /** HMAC key for sticky cookies (configured, or generated at start). */
+  get stickinessSecret(): Buffer {
+    return this.#stickinessSecret;
+  }
+
+  /** Re-reads the config file and applies it (SIGHUP, POST /api/v1/reload). */
+  async reload(): Promise<ApplyResult> {
+    const doc = await this.#load();
+    if (!doc.ok) return { ok: false, errors: doc.errors };
+    return this.apply(doc.config);
+  }
+
+  /** Validates a parsed document (admin PUT /api/v1/config) and applies it. */
+  async applyDocument(document: unknown): Promise<ApplyResult> {
+    const errors = validateConfig(document, locateNowhere);
+    if (errors.length > 0) return { ok: false, errors };
+    return this.apply(document as Config);
+  }
+
+  /** Applies a validated config: all of it, or none of it. Applies run one at a time. */
+  apply(config: Config): Promise<ApplyResult> {
+    const run = this.#applying.then(() => this.#apply(config));
+    this.#applying = run.catch(() => undefined);
+    return run;
+  }
+
+  async #apply(config: Config): Promise<ApplyResult> {
+    const resolved = withDefaults(config);
+    // Target groups: reconcile into a new map first; nothing live changes until the swap.
+    const nextGroups = new Map<string, TargetGroupRuntime>();
+    const created: TargetGroupRuntime[] = [];
+    let runtime: RuntimeConfig;
+    try {
+      for (const spec of resolved.targetGroups) {
+        const existing = this.groups.get(spec.name);
+        if (existing) nextGroups.set(spec.name, existing);
+        else {
+          const g = new TargetGroupRuntime(spec);
+          created.push(g);
+          nextGroups.set(spec.name, g);
+        }
+      }
+      runtime = compileRuntime(resolved, this.#generation + 1, nextGroups);
+    } catch (err) {
+      for (const g of created) g.close();
+      return { ok: false, errors: [internalError(err)] };
+    }
+    // Listeners: bind the new ones before the swap, so a port in use rejects the whole config.
+    const opened: HttpListener[] = [];
+    const accessLog = this.#accessLogFor(resolved);
+    const hooks = this.#opts.hooks ?? {};
+    for (const [name, compiled] of runtime.listeners) {
+      const current = this.listeners.get(name);
+      if (current && current.listener.host === compiled.host && current.listener.port === compiled.port && compiled.protocol === current.listener.protocol) continue;
+      if (compiled.protocol !== 'HTTP') {
+        for (const l of opened) await l.close(0);
+        for (const g of created) g.close();
+        return { ok: false, errors: [unsupported(`listeners.${name}`, `protocol ${compiled.protocol} is not available yet; use HTTP`)] };
+      }
+      const l = new HttpListener(compiled, accessLog, this.log, hooks);
+      try {
+        await l.listen();
+        opened.push(l);
+      } catch (err) {
+        for (const o of opened) await o.close(0);
+        for (const g of created) g.close();
+        return { ok: false, errors: [internalError(err, `/listeners: cannot listen on ${compiled.host}:${compiled.port}`)] };
+      }
+    }
+    // The swap: from here on nothing can fail.
+    for (const spec of resolved.targetGroups) {
+      const g = nextGroups.get(spec.name)!;
+      if (!created.includes(g)) g.update(spec);
+    }
+    const retiredGroups: TargetGroupRuntime[] = [];
+    for (const [name, g] of this.groups) if (!nextGroups.has(name)) retiredGroups.push(g);
+    this.groups.clear();
+    for (const [name, g] of nextGroups) this.groups.set(name, g);
+    const retiredListeners: HttpListener[] = [];
+    for (const [name, l] of this.listeners) {
+      const next = runtime.listeners.get(name);
+      const replaced = opened.find((o) => o.listener.name === name);
+      if (!next || replaced) retiredListeners.push(l);
+      else l.update(next);
+    }
+    for (const l of retiredListeners) this.listeners.delete(l.listener.name);
+    for (const l of opened) {
+      this.listeners.set(l.listener.name, l);
+      this.log.info({ listener: l.listener.name }, `listening ${l.listener.protocol.toLowerCase()} ${l.listener.host}:${l.port}`);
+    }
+    this.#generation = runtime.generation;
+    this.#runtime = runtime;
+    if (resolved.settings.stickinessSecret !== '') this.#stickinessSecret = Buffer.from(resolved.settings.stickinessSecret);
+    // Retire what the new config no longer has, letting in-flight work finish.
+    const grace = runtime.settings.shutdownTimeoutMs;
+    for (const l of retiredListeners) void l.close(grace);
+    for (const g of retiredGroups) setTimeout(() => g.close(), grace).unref();
+    return { ok: true, generation: runtime.generation };
+  }
+
+  /** Graceful stop: no new connections; in-flight requests get the shutdown timeout. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const grace = this.#runtime?.settings.shutdownTimeoutMs ?? 0;
+    await Promise.all([...this.listeners.values()].map((l) => l.close(grace)));
+    await this.#admin?.close();
+    for (const g of this.groups.values()) g.close();
+    await this.#accessLog.close();
+    this.log.flush?.();
+  }
+
+  #accessLogFor(resolved: ResolvedConfig): AccessLog {
+    const path = this.#opts.accessLogPath ?? resolved.accessLog.path;
+    if (path !== this.#accessLogPath) {
+      void this.#accessLog.close();
+      this.#accessLog = createAccessLog(path);
+      this.#accessLogPath = path;
+    }
+    return this.#accessLog;
+  }
+
+  async #load(): Promise<{ ok: true; config: Config } | { ok: false; errors: readonly ConfigError[] }> {
+    const env = this.#opts.env ?? process.env;
+    if (this.#opts.configFile !== undefined) {
+      const r = await loadConfigFile(this.#opts.configFile, env);
+      return r.ok ? { ok: true, config: r.config } : { ok: false, errors: r.errors };
+    }
+    if (this.#opts.config !== undefined) {
+      const r = parseConfigText(JSON.stringify(this.#opts.config), '<config>', env);
+      return r.ok ? { ok: true, config: r.config } : { ok: false, errors: r.errors };
+    }
+    throw new Error('Switchyard needs a configFile or a config');
+  }
+}
+
+/** Thrown by `Switchyard.start` when the config is invalid. */
+export class ConfigStartError extends Error {
+  readonly errors: readonly ConfigError[];
+  readonly file: string;
+  constructor(errors: readonly ConfigError[], file: string) {
+    super(`invalid config ${file}: ${errors.length} error(s)`);
+    this.errors = errors;
+    this.file = file;
+  }
+}
+
+function internalError(err: unknown, message?: string): ConfigError {
+  const text = err instanceof Error ? err.message : String(err);
+  return { path: '', line: 0, column: 0, expected: 'a config that can be applied', message: message ? `${message}: ${text}` : text };
+}
+
+function unsupported(path: string, message: string): ConfigError {
+  return { path, line: 0, column: 0, expected: 'a supported feature', message };
+}

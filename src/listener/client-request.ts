@@ -1,0 +1,114 @@
+/**
+ * One HTTP request received from a client, from head to the end of its response.
+ *
+ * Owns: the parsed head, the body chunks held until a target takes them, and the facts the
+ * access log reports. Plain data with stable shape; no I/O.
+ */
+import type { CompiledListener } from '../config/compile.js';
+
+/** Where request body chunks go once a target connection is ready. */
+export interface BodySink {
+  onBody(chunk: Buffer): void;
+  onBodyEnd(): void;
+  /** The client went away or the exchange must stop. */
+  abort(): void;
+}
+
+export class ClientRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly versionMinor: number;
+  readonly rawHeaders: string[];
+  /** llhttp's verdict from the version and Connection headers. */
+  readonly keepAlive: boolean;
+  readonly upgrade: boolean;
+  /** The listener config this request is served by, pinned at its start. */
+  readonly listener: CompiledListener;
+  /** Content-Length, or -1 when absent. */
+  contentLength: number;
+  chunked: boolean;
+  /** Body chunks not yet handed to a sink. */
+  bodyChunks: Buffer[];
+  bodyBytes: number;
+  bodyComplete: boolean;
+  sink: BodySink | null;
+  /** Bytes that followed an upgrade request's head (tunnel data, sent after the 101). */
+  upgradeHead: Buffer | null;
+
+  // Access log facts.
+  readonly startMs: number;
+  dispatchMs: number;
+  responseHeadMs: number;
+  host: string;
+  path: string;
+  rulePriority: number;
+  targetGroup: string;
+  target: string;
+  status: number;
+  error: string;
+  bytesIn: number;
+  bytesOut: number;
+  /** The response has started on the wire (head written). */
+  responseStarted: boolean;
+  finished: boolean;
+
+  constructor(
+    method: string,
+    url: string,
+    versionMinor: number,
+    rawHeaders: string[],
+    keepAlive: boolean,
+    upgrade: boolean,
+    listener: CompiledListener,
+    startMs: number,
+  ) {
+    this.method = method;
+    this.url = url;
+    this.versionMinor = versionMinor;
+    this.rawHeaders = rawHeaders;
+    this.keepAlive = keepAlive;
+    this.upgrade = upgrade;
+    this.listener = listener;
+    this.contentLength = -1;
+    this.chunked = false;
+    this.bodyChunks = [];
+    this.bodyBytes = 0;
+    this.bodyComplete = false;
+    this.sink = null;
+    this.upgradeHead = null;
+    this.startMs = startMs;
+    this.dispatchMs = 0;
+    this.responseHeadMs = 0;
+    this.host = '';
+    this.path = url;
+    this.rulePriority = 0;
+    this.targetGroup = '';
+    this.target = '';
+    this.status = 0;
+    this.error = '';
+    this.bytesIn = headSize(method, url, rawHeaders);
+    this.bytesOut = 0;
+    this.responseStarted = false;
+    this.finished = false;
+  }
+
+  /** Moves the held body chunks to `sink` and streams the rest straight to it. */
+  attach(sink: BodySink): void {
+    this.sink = sink;
+    const held = this.bodyChunks;
+    this.bodyChunks = [];
+    for (let i = 0; i < held.length; i++) sink.onBody(held[i]!);
+    if (this.bodyComplete) sink.onBodyEnd();
+  }
+
+  detach(): void {
+    this.sink = null;
+  }
+}
+
+/** Bytes of a request head as received (request line, fields, CRLFs), for the access log. */
+function headSize(method: string, url: string, raw: readonly string[]): number {
+  let n = method.length + url.length + 13;
+  for (let i = 0; i < raw.length; i++) n += raw[i]!.length + 2;
+  return n + 2;
+}

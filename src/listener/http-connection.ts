@@ -1,0 +1,417 @@
+/**
+ * One client connection on an HTTP listener: HTTP/1.1 framing on the raw socket.
+ *
+ * Owns: feeding bytes to llhttp (strict), turning parse results into ClientRequests, keep-alive
+ * and pipelining (requests are answered strictly in order; a pipelined request waits, with the
+ * socket paused, until the one before it is done), the per-connection timers (request head
+ * timeout → 408, idle keep-alive timeout), request body backpressure, and closing. What a
+ * request *does* is decided by dispatch.ts; this file never routes.
+ */
+import type net from 'node:net';
+import {
+  HTTPParser,
+  HPE_HEADER_OVERFLOW,
+  LENIENT_NONE,
+  METHODS,
+  kOnBody,
+  kOnHeaders,
+  kOnHeadersComplete,
+  kOnMessageBegin,
+  kOnMessageComplete,
+  type HttpParser,
+  type HttpParseError,
+  type OnHeadersComplete,
+} from '../proxy/http-parser.js';
+import { ClientRequest } from './client-request.js';
+import { renderErrorReply } from '../proxy/local-reply.js';
+import { ProxyErrors, type ProxyErrorKind } from '../proxy/errors.js';
+import type { ListenerContext } from './listener-context.js';
+
+/** Unread request body bytes dropped to keep a connection after an early response. */
+const DISCARD_LIMIT = 1024 * 1024;
+
+const enum Timer {
+  NONE,
+  IDLE,
+  HEAD,
+}
+
+export class ClientConnection {
+  readonly socket: net.Socket;
+  readonly ctx: ListenerContext;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly #parser: HttpParser;
+  /** The request whose response is being produced. */
+  current: ClientRequest | null;
+  /** Requests fully parsed (head at least) waiting for `current` to finish. */
+  #queue: ClientRequest[];
+  /** The request whose body the parser is reading. */
+  #parsing: ClientRequest | null;
+  #headers: string[];
+  #url: string;
+  #timer: NodeJS.Timeout | null;
+  #timerKind: Timer;
+  /** A parse error waiting for `current` to finish before it is answered. */
+  #pendingError: ProxyErrorKind | null;
+  /** A finished request whose remaining body is being read and dropped. */
+  #awaitingBody: ClientRequest | null;
+  #closing: boolean;
+  #closed: boolean;
+  #tunnel: boolean;
+  /** Called when the socket drains after a write returned false. */
+  drainWaiter: (() => void) | null;
+
+  constructor(socket: net.Socket, ctx: ListenerContext) {
+    this.socket = socket;
+    this.ctx = ctx;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    const settings = ctx.listener.settings;
+    this.#parser = new HTTPParser();
+    // llhttp counts the whole head against maxHeaderSize (431 above it).
+    this.#parser.initialize(HTTPParser.REQUEST, {}, settings.maxRequestHeaderBytes, LENIENT_NONE);
+    this.current = null;
+    this.#queue = [];
+    this.#parsing = null;
+    this.#headers = [];
+    this.#url = '';
+    this.#timer = null;
+    this.#timerKind = Timer.NONE;
+    this.#pendingError = null;
+    this.#awaitingBody = null;
+    this.#closing = false;
+    this.#closed = false;
+    this.#tunnel = false;
+    this.drainWaiter = null;
+    this.#installParser();
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => {
+      const w = this.drainWaiter;
+      if (w !== null) {
+        this.drainWaiter = null;
+        w();
+      }
+    });
+    socket.on('error', () => this.#onClose());
+    socket.on('close', () => this.#onClose());
+    socket.on('end', () => {
+      // Half-close from the client: finish what is in flight, then close.
+      if (this.current === null && this.#queue.length === 0) this.destroy();
+      else this.#closing = true;
+    });
+    this.#arm(Timer.IDLE);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** True when nothing is in flight (graceful shutdown closes such connections at once). */
+  get idle(): boolean {
+    return this.current === null && this.#queue.length === 0 && this.#parsing === null;
+  }
+
+  /** Writes response bytes; false means wait for drain (set `drainWaiter`). */
+  write(data: Buffer | string): boolean {
+    if (this.#closed) return true;
+    return this.socket.write(data);
+  }
+
+  /** Pauses reading from the client (request body backpressure, pipelining). */
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.#closed && this.#queue.length === 0) this.socket.resume();
+  }
+
+  /**
+   * The response to `req` is complete on the wire. Starts the next pipelined request, or
+   * waits for one with the idle timer armed, or closes.
+   */
+  finishResponse(req: ClientRequest, keepAlive: boolean): void {
+    if (req.finished) return;
+    req.finished = true;
+    this.ctx.onRequestDone(this, req);
+    if (this.current === req) this.current = null;
+    if (this.#tunnel) return;
+    if (!keepAlive || !req.keepAlive || this.ctx.draining) {
+      this.#end();
+      return;
+    }
+    if (!req.bodyComplete) {
+      // Answered before the request body ended: read and drop the rest of a bounded body,
+      // then go on; a large or unbounded one ends the connection.
+      const left = req.contentLength - req.bodyBytes;
+      if (!req.chunked && left <= DISCARD_LIMIT) {
+        this.#awaitingBody = req;
+        this.socket.resume();
+        return;
+      }
+      this.#end();
+      return;
+    }
+    this.#next();
+  }
+
+  /** Ends the connection after a response that could not be completed (never padded). */
+  abortResponse(req: ClientRequest): void {
+    if (!req.finished) {
+      req.finished = true;
+      this.ctx.onRequestDone(this, req);
+    }
+    if (this.current === req) this.current = null;
+    this.destroy();
+  }
+
+  /** Answers `req` with a generated error and, when `close`, ends the connection. */
+  replyError(req: ClientRequest, kind: ProxyErrorKind, close = false, extra?: readonly (readonly [string, string])[]): void {
+    const mustClose = close || !req.keepAlive || this.ctx.draining;
+    req.status = kind.status;
+    req.error = kind.code;
+    const buf = renderErrorReply(kind.status, kind.reason, mustClose, req.method === 'HEAD', extra);
+    req.bytesOut += buf.length;
+    req.responseStarted = true;
+    this.write(buf);
+    this.finishResponse(req, !mustClose);
+  }
+
+  /** Switches to a raw tunnel (WebSocket after a 101): no more HTTP on this connection. */
+  enterTunnel(): net.Socket {
+    this.#tunnel = true;
+    this.#clearTimer();
+    this.socket.removeAllListeners('data');
+    this.socket.removeAllListeners('drain');
+    this.socket.removeAllListeners('end');
+    this.#parser.free();
+    return this.socket;
+  }
+
+  destroy(): void {
+    if (this.#closed) return;
+    this.socket.destroy();
+    this.#onClose();
+  }
+
+  /** Graceful shutdown: close now when idle, else after the current response. */
+  shutdown(): void {
+    if (this.idle) this.destroy();
+    else this.#closing = true;
+  }
+
+  #end(): void {
+    this.#closing = true;
+    this.#clearTimer();
+    this.socket.end();
+    // Don't wait forever for the client to close its side.
+    this.#timer = setTimeout(() => this.destroy(), 5000);
+    this.#timer.unref();
+  }
+
+  #next(): void {
+    if (this.#closed) return;
+    if (this.#pendingError !== null && this.#queue.length === 0) {
+      const kind = this.#pendingError;
+      this.#pendingError = null;
+      this.#replyParseError(kind);
+      return;
+    }
+    const next = this.#queue.shift();
+    if (next === undefined) {
+      if (this.#closing) {
+        this.#end();
+        return;
+      }
+      if (this.#parsing === null) this.#arm(Timer.IDLE);
+      this.socket.resume();
+      return;
+    }
+    this.#start(next);
+  }
+
+  #start(req: ClientRequest): void {
+    this.current = req;
+    this.ctx.dispatch(this, req);
+  }
+
+  #arm(kind: Timer): void {
+    const ms = kind === Timer.IDLE ? this.ctx.listener.settings.idleTimeoutMs : this.ctx.listener.settings.requestHeaderTimeoutMs;
+    if (ms <= 0) {
+      this.#clearTimer();
+      return;
+    }
+    if (this.#timer !== null && this.#timerKind === kind) {
+      this.#timer.refresh();
+      return;
+    }
+    this.#clearTimer();
+    this.#timerKind = kind;
+    this.#timer = setTimeout(() => this.#onTimer(kind), ms);
+    this.#timer.unref();
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#timerKind = Timer.NONE;
+  }
+
+  #onTimer(kind: Timer): void {
+    this.#timer = null;
+    this.#timerKind = Timer.NONE;
+    if (kind === Timer.IDLE) {
+      if (this.idle) this.destroy();
+      return;
+    }
+    // Request head not complete in time.
+    if (this.current === null) this.#replyParseError(ProxyErrors.HEAD_TIMEOUT);
+    else {
+      this.#pendingError = ProxyErrors.HEAD_TIMEOUT;
+      this.socket.pause();
+    }
+  }
+
+  #installParser(): void {
+    const p = this.#parser;
+    p[kOnMessageBegin] = () => {
+      // First byte of a request head: the head timeout (408) runs from here.
+      this.#arm(Timer.HEAD);
+    };
+    p[kOnHeaders] = (headers: string[], url: string) => {
+      for (let i = 0; i < headers.length; i++) this.#headers.push(headers[i]!);
+      this.#url += url;
+    };
+    const onHeadersComplete: OnHeadersComplete = (
+      _major, minor, headers, method, url, _status, _message, upgrade, shouldKeepAlive,
+    ) => {
+      let raw = headers;
+      if (raw === undefined) {
+        raw = this.#headers;
+        this.#headers = [];
+      } else if (this.#headers.length > 0) {
+        for (let i = 0; i < raw.length; i++) this.#headers.push(raw[i]!);
+        raw = this.#headers;
+        this.#headers = [];
+      }
+      let target = url ?? '';
+      if (this.#url !== '') {
+        target = this.#url + target;
+        this.#url = '';
+      }
+      const req = new ClientRequest(
+        METHODS[method ?? -1] ?? 'UNKNOWN',
+        target,
+        minor,
+        raw,
+        shouldKeepAlive,
+        upgrade,
+        this.ctx.listener,
+        performance.now(),
+      );
+      this.#parsing = req;
+      if (this.#timerKind === Timer.HEAD) this.#clearTimer();
+      this.ctx.inspectHead(this, req);
+      if (this.current === null && this.#pendingError === null) {
+        this.#start(req);
+      } else {
+        // Pipelined: answer in order; stop reading until the earlier responses are done.
+        this.#queue.push(req);
+        this.socket.pause();
+      }
+      return 0;
+    };
+    p[kOnHeadersComplete] = onHeadersComplete;
+    p[kOnBody] = (chunk: Buffer) => {
+      const req = this.#parsing;
+      if (req === null) return;
+      req.bodyBytes += chunk.length;
+      req.bytesIn += chunk.length;
+      if (req.finished) return;
+      if (req.sink !== null) req.sink.onBody(chunk);
+      else req.bodyChunks.push(chunk);
+    };
+    p[kOnMessageComplete] = () => {
+      const req = this.#parsing;
+      this.#parsing = null;
+      if (req === null) return;
+      req.bodyComplete = true;
+      if (req.sink !== null && !req.finished) req.sink.onBodyEnd();
+      if (this.#awaitingBody === req) {
+        this.#awaitingBody = null;
+        this.#next();
+      }
+    };
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#closed) return;
+    const ret = this.#parser.execute(chunk);
+    if (typeof ret !== 'number') {
+      this.#onParseError(ret as HttpParseError);
+      return;
+    }
+    if (ret < chunk.length) {
+      // An upgrade request: the rest is tunnel data for after the target's 101.
+      const req = this.#parsing ?? this.current;
+      if (req !== null && req.upgrade) {
+        req.upgradeHead = chunk.subarray(ret);
+        this.socket.pause();
+      }
+    }
+  }
+
+  #onParseError(err: HttpParseError): void {
+    const kind = err.code === HPE_HEADER_OVERFLOW ? ProxyErrors.HEADERS_TOO_LARGE : ProxyErrors.BAD_REQUEST;
+    this.ctx.onParseError(this, err);
+    this.socket.pause();
+    if (this.#parsing !== null && this.#parsing.sink !== null) {
+      // A malformed body (bad chunk framing) of a request already forwarded: cut it off.
+      const req = this.#parsing;
+      this.#parsing = null;
+      req.sink?.abort();
+      if (!req.responseStarted) this.replyError(req, kind, true);
+      else this.abortResponse(req);
+      return;
+    }
+    if (this.#parsing !== null && this.#parsing === this.current) {
+      const req = this.#parsing;
+      this.#parsing = null;
+      if (!req.responseStarted) this.replyError(req, kind, true);
+      else this.abortResponse(req);
+      return;
+    }
+    if (this.current !== null) {
+      this.#pendingError = kind;
+      return;
+    }
+    this.#replyParseError(kind);
+  }
+
+  #replyParseError(kind: ProxyErrorKind): void {
+    const buf = renderErrorReply(kind.status, kind.reason, true);
+    this.ctx.onLocalError(this, kind);
+    this.write(buf);
+    this.#end();
+  }
+
+  #onClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearTimer();
+    this.drainWaiter = null;
+    const cur = this.current;
+    if (cur !== null && !cur.finished) {
+      cur.sink?.abort();
+      if (cur.status === 0) cur.error = 'SY_ERR_CLIENT_CLOSED';
+      cur.finished = true;
+      this.ctx.onRequestDone(this, cur);
+    }
+    this.current = null;
+    this.#queue.length = 0;
+    if (!this.#tunnel) this.#parser.free();
+    this.ctx.onConnectionClosed(this);
+  }
+}

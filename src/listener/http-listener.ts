@@ -1,0 +1,194 @@
+/**
+ * An HTTP listener: the accepting socket, its connections, and the bridge from a connection's
+ * requests to dispatch, the access log and the metrics hooks.
+ *
+ * Owns: binding and unbinding, the set of open connections (for graceful shutdown and active
+ * connection counts), and swapping in a new compiled listener on reload (each request pins the
+ * one current when its head arrived). Never routes or forwards itself.
+ */
+import net from 'node:net';
+import type { CompiledListener } from '../config/compile.js';
+import { ClientConnection } from './http-connection.js';
+import type { ClientRequest } from './client-request.js';
+import type { ListenerContext } from './listener-context.js';
+import type { HttpParseError } from '../proxy/http-parser.js';
+import type { ProxyErrorKind } from '../proxy/errors.js';
+import { dispatchRequest, readFraming, type DispatchContext } from '../proxy/dispatch.js';
+import type { AccessLog } from '../observability/access-log.js';
+import type { Logger } from '../observability/logger.js';
+import type { TargetGroupRuntime } from '../targets/target-group.js';
+
+/** Hooks for observability; all optional so tests and benchmarks can leave them out. */
+export interface ListenerHooks {
+  onRequestDone?(listener: string, req: ClientRequest): void;
+  onTargetResponse?(req: ClientRequest, group: TargetGroupRuntime, seconds: number): void;
+  onConnection?(listener: string, delta: 1 | -1): void;
+  /** An error answered before a request could be formed (malformed head, head timeout). */
+  onLocalError?(listener: string, kind: ProxyErrorKind): void;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+export class HttpListener implements ListenerContext {
+  listener: CompiledListener;
+  draining: boolean;
+  readonly server: net.Server;
+  readonly connections: Set<ClientConnection>;
+  readonly #accessLog: AccessLog;
+  readonly #log: Logger;
+  readonly #hooks: ListenerHooks;
+  #dc: DispatchContext;
+
+  constructor(listener: CompiledListener, accessLog: AccessLog, log: Logger, hooks: ListenerHooks) {
+    this.listener = listener;
+    this.draining = false;
+    this.connections = new Set();
+    this.#accessLog = accessLog;
+    this.#log = log;
+    this.#hooks = hooks;
+    this.#dc = this.#dispatchContext(listener.port);
+    this.server = net.createServer({ noDelay: true }, (socket) => this.#onConnection(socket));
+    this.server.on('error', (err) => this.#log.error({ err, listener: listener.name }, 'listener error'));
+  }
+
+  get name(): string {
+    return this.listener.name;
+  }
+
+  /** The port actually bound (differs from the config when it says 0). */
+  get port(): number {
+    const a = this.server.address();
+    return a !== null && typeof a === 'object' ? a.port : this.listener.port;
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.server.once('error', onError);
+      this.server.listen({ host: this.listener.host, port: this.listener.port, backlog: 4096 }, () => {
+        this.server.off('error', onError);
+        this.#dc = this.#dispatchContext(this.port);
+        resolve();
+      });
+    });
+  }
+
+  /** Reload: requests that start from now on use `next`. */
+  update(next: CompiledListener): void {
+    this.listener = next;
+  }
+
+  /**
+   * Stops accepting, lets in-flight requests finish, closes idle keep-alive connections, and
+   * destroys whatever is left after `graceMs`.
+   */
+  close(graceMs: number): Promise<void> {
+    this.draining = true;
+    return new Promise((resolve) => {
+      const deadline = setTimeout(() => {
+        for (const c of this.connections) c.destroy();
+      }, graceMs);
+      deadline.unref();
+      this.server.close(() => {
+        clearTimeout(deadline);
+        resolve();
+      });
+      for (const c of this.connections) c.shutdown();
+    });
+  }
+
+  #dispatchContext(port: number): DispatchContext {
+    const hooks = this.#hooks;
+    return {
+      proto: this.listener.protocol === 'HTTPS' ? 'https' : 'http',
+      port: String(port),
+      onTargetResponse: hooks.onTargetResponse ? (req, group, s) => hooks.onTargetResponse!(req, group, s) : null,
+    };
+  }
+
+  #onConnection(socket: net.Socket): void {
+    const conn = new ClientConnection(socket, this);
+    this.connections.add(conn);
+    this.#hooks.onConnection?.(this.listener.name, 1);
+    if (this.draining) conn.shutdown();
+  }
+
+  // --- ListenerContext -------------------------------------------------------------------
+
+  inspectHead(_conn: ClientConnection, req: ClientRequest): void {
+    readFraming(req);
+  }
+
+  dispatch(conn: ClientConnection, req: ClientRequest): void {
+    try {
+      dispatchRequest(conn, req, this.#dc);
+    } catch (err) {
+      // A bug must cost one request, never the process.
+      this.#log.error({ err, listener: this.listener.name }, 'request dispatch failed');
+      if (!req.responseStarted) conn.replyError(req, { code: 'SY_ERR_INTERNAL', status: 500, source: 'internal', retryable: false, reason: 'internal error' }, true);
+      else conn.abortResponse(req);
+    }
+  }
+
+  onRequestDone(conn: ClientConnection, req: ClientRequest): void {
+    this.#hooks.onRequestDone?.(req.listener.name, req);
+    if (!this.#accessLog.enabled) return;
+    const now = performance.now();
+    const dispatched = req.dispatchMs || now;
+    const head = req.responseHeadMs || now;
+    this.#accessLog.write({
+      time: new Date().toISOString(),
+      clientIp: conn.remoteAddress,
+      clientPort: conn.remotePort,
+      listener: req.listener.name,
+      rulePriority: req.rulePriority,
+      targetGroup: req.targetGroup,
+      target: req.target,
+      method: req.method,
+      host: req.host,
+      path: req.path,
+      status: req.status,
+      bytesIn: req.bytesIn,
+      bytesOut: req.bytesOut,
+      requestMs: round(dispatched - req.startMs),
+      targetMs: req.dispatchMs ? round(head - dispatched) : 0,
+      responseMs: req.responseHeadMs ? round(now - head) : 0,
+      error: req.error,
+    });
+  }
+
+  onParseError(conn: ClientConnection, err: HttpParseError): void {
+    this.#log.debug({ listener: this.listener.name, client: conn.remoteAddress, code: err.code, reason: err.reason }, 'malformed request');
+  }
+
+  onLocalError(conn: ClientConnection, kind: ProxyErrorKind): void {
+    if (this.#accessLog.enabled) {
+      this.#accessLog.write({
+        time: new Date().toISOString(),
+        clientIp: conn.remoteAddress,
+        clientPort: conn.remotePort,
+        listener: this.listener.name,
+        rulePriority: 0,
+        targetGroup: '',
+        target: '',
+        method: '',
+        host: '',
+        path: '',
+        status: kind.status,
+        bytesIn: 0,
+        bytesOut: 0,
+        requestMs: 0,
+        targetMs: 0,
+        responseMs: 0,
+        error: kind.code,
+      });
+    }
+    this.#hooks.onLocalError?.(this.listener.name, kind);
+  }
+
+  onConnectionClosed(conn: ClientConnection): void {
+    if (this.connections.delete(conn)) this.#hooks.onConnection?.(this.listener.name, -1);
+  }
+}

@@ -1,0 +1,413 @@
+/**
+ * One request forwarded to a target group: target choice, the request on the wire, the response
+ * relayed back, retries (SPEC §4) and the errors of SPEC §5.
+ *
+ * Owns: sending the re-framed request head and streaming the body with backpressure, relaying
+ * the response head and body with backpressure (re-chunking when the length is unknown),
+ * the response timeout (504), the "not sent → retry once on another target" rule, replaying a
+ * request on a fresh connection when a reused keep-alive connection turns out to be closed
+ * (the idle-close race), passive health ejection on refused connections, and handing a 101
+ * over to the WebSocket tunnel. It never buffers a whole body: at most REPLAY_LIMIT bytes are
+ * kept for a replay, and only while nothing of the response has arrived.
+ */
+import type { ClientConnection } from '../listener/http-connection.js';
+import type { BodySink, ClientRequest } from '../listener/client-request.js';
+import type { CompiledForward } from '../config/compile.js';
+import type { TargetGroupRuntime } from '../targets/target-group.js';
+import type { Target } from '../targets/target.js';
+import type { UpstreamConnection, UpstreamHandler } from './upstream-pool.js';
+import { ProxyErrors, type ProxyErrorKind } from './errors.js';
+import { buildRequestHead, buildResponseHead, responseFraming } from './headers.js';
+import { openTunnel } from './websocket.js';
+
+/** Request body bytes kept for a replay after a keep-alive race; beyond it, no replay. */
+const REPLAY_LIMIT = 65536;
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+const CRLF = '\r\n';
+const LAST_CHUNK = '0\r\n\r\n';
+
+const enum ClientFraming {
+  /** Content-Length from the target, or no body at all. */
+  LENGTH,
+  /** Re-chunked for an HTTP/1.1 client. */
+  CHUNKED,
+  /** Close-delimited (HTTP/1.0 client, unknown length). */
+  CLOSE,
+}
+
+function uncork(socket: { uncork(): void }): void {
+  socket.uncork();
+}
+
+export interface ExchangeOptions {
+  readonly path: string;
+  readonly query: string;
+  readonly websocket: boolean;
+  readonly listenerProto: 'http' | 'https';
+  readonly listenerPort: string;
+  /** Called when the exchange has an outcome worth counting (metrics hook). */
+  readonly onTargetResponse: ((req: ClientRequest, group: TargetGroupRuntime, seconds: number) => void) | null;
+}
+
+export class Exchange implements UpstreamHandler, BodySink {
+  readonly #conn: ClientConnection;
+  readonly #req: ClientRequest;
+  readonly #action: CompiledForward;
+  readonly #opts: ExchangeOptions;
+  #group: TargetGroupRuntime;
+  #target: Target | null;
+  #upstream: UpstreamConnection | null;
+  #ready: boolean;
+  #attempts: number;
+  #excluded: Set<string> | null;
+  /** Every body chunk received so far, while a replay is still possible. */
+  #body: Buffer[] | null;
+  #bodyLength: number;
+  #bodySent: boolean;
+  #responseHead: boolean;
+  #responseDone: boolean;
+  #framing: ClientFraming;
+  #clientKeepAlive: boolean;
+  #timer: NodeJS.Timeout | null;
+  #done: boolean;
+  #sentAtMs: number;
+  /** The 101 head as relayed to the client (set by onResponseHead for upgrades). */
+  #pendingUpgradeHead: string;
+
+  constructor(conn: ClientConnection, req: ClientRequest, action: CompiledForward, group: TargetGroupRuntime, opts: ExchangeOptions) {
+    this.#conn = conn;
+    this.#req = req;
+    this.#action = action;
+    this.#opts = opts;
+    this.#group = group;
+    this.#target = null;
+    this.#upstream = null;
+    this.#ready = false;
+    this.#attempts = 0;
+    this.#excluded = null;
+    this.#body = [];
+    this.#bodyLength = 0;
+    this.#bodySent = false;
+    this.#responseHead = false;
+    this.#responseDone = false;
+    this.#framing = ClientFraming.LENGTH;
+    this.#clientKeepAlive = false;
+    this.#timer = null;
+    this.#done = false;
+    this.#sentAtMs = 0;
+    this.#pendingUpgradeHead = '';
+  }
+
+  /** Picks a target and sends. Answers 503 itself when the group has no registered target. */
+  start(): void {
+    if (this.#group.registeredCount === 0) {
+      this.#conn.replyError(this.#req, ProxyErrors.NO_TARGETS);
+      this.#done = true;
+      return;
+    }
+    this.#attempt(null);
+  }
+
+  #attempt(lastError: ProxyErrorKind | null): void {
+    const target = this.#group.pick(this.#excluded);
+    if (target === undefined) {
+      this.#fail(lastError ?? ProxyErrors.NO_TARGETS);
+      return;
+    }
+    this.#attempts++;
+    this.#target = target;
+    this.#req.target = target.id;
+    this.#group.requestStarted(target);
+    this.#ready = false;
+    this.#bodySent = false;
+    this.#upstream = target.pool.acquire(this);
+  }
+
+  // --- UpstreamHandler -------------------------------------------------------------------
+
+  onUpstreamReady(conn: UpstreamConnection): void {
+    if (this.#done) return;
+    this.#upstream = conn;
+    this.#ready = true;
+    const req = this.#req;
+    const target = this.#target!;
+    const settings = req.listener.settings;
+    const { head, requestId } = buildRequestHead({
+      method: req.method,
+      target: this.#opts.query === '' ? this.#opts.path : this.#opts.path + '?' + this.#opts.query,
+      rawHeaders: req.rawHeaders,
+      clientIp: this.#conn.remoteAddress,
+      listenerProto: this.#opts.listenerProto,
+      listenerPort: this.#opts.listenerPort,
+      xForwardedFor: settings.xForwardedFor,
+      preserveHost: settings.preserveHostHeader,
+      targetAuthority: target.id,
+      rules: this.#action.headerRules,
+      framing: req.chunked ? 'chunked' : req.contentLength >= 0 ? req.contentLength : null,
+      websocket: this.#opts.websocket,
+    });
+    void requestId;
+    conn.expectNoBody = req.method === 'HEAD';
+    if (this.#req.dispatchMs === 0) this.#req.dispatchMs = performance.now();
+    this.#sentAtMs = performance.now();
+    const socket = conn.socket;
+    socket.cork();
+    conn.write(head);
+    const resend = this.#body;
+    if (resend !== null && resend.length > 0) {
+      // A replay after the keep-alive race: resend what the client already gave us.
+      for (let i = 0; i < resend.length; i++) this.#writeBody(resend[i]!);
+    }
+    // Chunks held while no target was ready, then the rest as it arrives.
+    req.attach(this);
+    socket.uncork();
+    this.#armResponseTimer();
+  }
+
+  onResponseHead(statusCode: number, statusMessage: string, raw: string[], _minor: number, keepAlive: boolean, upgrade: boolean): number {
+    const req = this.#req;
+    this.#clearTimer();
+    this.#body = null;
+    if (statusCode < 200) {
+      if (upgrade && this.#opts.websocket) {
+        this.#responseHead = true;
+        this.#pendingUpgradeHead = buildResponseHead(statusCode, statusMessage, raw, '', 'connection: upgrade\r\n', true);
+        req.status = statusCode;
+        req.responseHeadMs = performance.now();
+        return 2;
+      }
+      // Interim response (100 Continue, 103): relay to HTTP/1.1 clients as it came.
+      if (req.versionMinor >= 1) this.#conn.write(buildResponseHead(statusCode, statusMessage, raw, '', '', false));
+      this.#armResponseTimer();
+      return 0;
+    }
+    this.#responseHead = true;
+    req.status = statusCode;
+    req.responseHeadMs = performance.now();
+    req.responseStarted = true;
+    const f = responseFraming(raw);
+    const noBody = req.method === 'HEAD' || statusCode === 204 || statusCode === 304;
+    let framing: string;
+    if (noBody) {
+      framing = f.contentLength >= 0 && statusCode !== 204 ? 'content-length: ' + f.contentLength + CRLF : '';
+      this.#framing = ClientFraming.LENGTH;
+    } else if (f.contentLength >= 0 && !f.chunked) {
+      framing = 'content-length: ' + f.contentLength + CRLF;
+      this.#framing = ClientFraming.LENGTH;
+    } else if (req.versionMinor >= 1) {
+      framing = 'transfer-encoding: chunked\r\n';
+      this.#framing = ClientFraming.CHUNKED;
+    } else {
+      framing = '';
+      this.#framing = ClientFraming.CLOSE;
+    }
+    this.#clientKeepAlive =
+      req.keepAlive && this.#framing !== ClientFraming.CLOSE && !req.upgrade && !this.#conn.ctx.draining;
+    let extra = '';
+    if (!this.#clientKeepAlive) extra = 'connection: close\r\n';
+    else if (req.versionMinor === 0) extra = 'connection: keep-alive\r\n';
+    const head = buildResponseHead(statusCode, statusMessage, raw, framing, extra, false);
+    req.bytesOut += head.length;
+    // Head and the first body bytes of this read leave in one write.
+    const socket = this.#conn.socket;
+    socket.cork();
+    process.nextTick(uncork, socket);
+    this.#conn.write(head);
+    void keepAlive;
+    this.#opts.onTargetResponse?.(req, this.#group, (req.responseHeadMs - this.#sentAtMs) / 1000);
+    return noBody ? 1 : 0;
+  }
+
+  onResponseBody(chunk: Buffer): void {
+    if (this.#done) return;
+    const conn = this.#conn;
+    let ok: boolean;
+    if (this.#framing === ClientFraming.CHUNKED) {
+      const socket = conn.socket;
+      socket.cork();
+      conn.write(chunk.length.toString(16) + CRLF);
+      conn.write(chunk);
+      ok = conn.write(CRLF);
+      socket.uncork();
+      this.#req.bytesOut += chunk.length;
+    } else {
+      ok = conn.write(chunk);
+      this.#req.bytesOut += chunk.length;
+    }
+    if (!ok && this.#upstream !== null) {
+      const up = this.#upstream;
+      up.socket.pause();
+      conn.drainWaiter = () => up.socket.resume();
+    }
+  }
+
+  onResponseComplete(trailers: string[] | null): void {
+    if (this.#done) return;
+    this.#responseDone = true;
+    if (this.#framing === ClientFraming.CHUNKED) {
+      if (trailers !== null && trailers.length > 0) {
+        let t = '0\r\n';
+        for (let i = 0; i < trailers.length; i += 2) t += trailers[i] + ': ' + trailers[i + 1] + CRLF;
+        this.#conn.write(t + CRLF);
+      } else {
+        this.#conn.write(LAST_CHUNK);
+      }
+    }
+    const up = this.#upstream;
+    this.#upstream = null;
+    if (up !== null) {
+      if (up.keepAlive && this.#bodySent) up.pool.release(up);
+      else up.destroy();
+    }
+    this.#finish();
+    this.#conn.finishResponse(this.#req, this.#clientKeepAlive && this.#framing !== ClientFraming.CLOSE);
+  }
+
+  onUpstreamError(kind: ProxyErrorKind, _cause: Error | null, stale: boolean): void {
+    if (this.#done) return;
+    this.#clearTimer();
+    this.#upstream = null;
+    const target = this.#target;
+    if (target !== null) this.#group.requestEnded(target);
+    this.#target = null;
+    if (this.#responseHead) {
+      // Cut mid-response: the client must see the cut, never a padded or completed body.
+      this.#req.error = kind.code;
+      this.#done = true;
+      this.#conn.abortResponse(this.#req);
+      return;
+    }
+    if (stale && this.#body !== null && target !== null) {
+      // The keep-alive race: the target closed an idle connection as we reused it.
+      this.#req.detach();
+      this.#attempts++;
+      this.#target = target;
+      this.#group.requestStarted(target);
+      this.#ready = false;
+      this.#bodySent = false;
+      this.#upstream = target.pool.acquire(this, true);
+      return;
+    }
+    if (target !== null && (kind === ProxyErrors.CONNECT_REFUSED || kind === ProxyErrors.CONNECT_FAILED)) {
+      this.#group.ejectPassively(target, `${kind.reason} (passive)`);
+    }
+    const canRetry =
+      this.#attempts < 2 &&
+      target !== null &&
+      (kind.retryable || (this.#group.spec.retryIdempotentRequests && IDEMPOTENT.has(this.#req.method) && this.#body !== null));
+    if (canRetry) {
+      (this.#excluded ??= new Set()).add(target.id);
+      this.#req.detach();
+      this.#attempt(kind);
+      return;
+    }
+    this.#fail(kind);
+  }
+
+  onUpgrade(conn: UpstreamConnection, rest: Buffer): void {
+    if (this.#done) return;
+    const req = this.#req;
+    const target = this.#target!;
+    this.#done = true;
+    this.#upstream = null;
+    const upSocket = conn.takeSocket();
+    const clientSocket = this.#conn.enterTunnel();
+    req.bytesOut += this.#pendingUpgradeHead.length;
+    clientSocket.write(this.#pendingUpgradeHead);
+    if (rest.length > 0) clientSocket.write(rest);
+    if (req.upgradeHead !== null && req.upgradeHead.length > 0) upSocket.write(req.upgradeHead);
+    req.upgradeHead = null;
+    const group = this.#group;
+    openTunnel(clientSocket, upSocket, target, () => {
+      group.requestEnded(target);
+    });
+    this.#conn.finishResponse(req, false);
+  }
+
+  // --- BodySink --------------------------------------------------------------------------
+
+  onBody(chunk: Buffer): void {
+    if (this.#done) return;
+    if (this.#body !== null) {
+      this.#bodyLength += chunk.length;
+      if (this.#bodyLength <= REPLAY_LIMIT || !this.#ready) this.#body.push(chunk);
+      else this.#body = null;
+    }
+    if (!this.#ready) {
+      this.#conn.pauseReading();
+      return;
+    }
+    if (!this.#writeBody(chunk) && this.#upstream !== null) {
+      this.#conn.pauseReading();
+      this.#upstream.socket.once('drain', () => this.#conn.resumeReading());
+    }
+  }
+
+  onBodyEnd(): void {
+    if (this.#done || !this.#ready || this.#bodySent) return;
+    this.#bodySent = true;
+    if (this.#req.chunked && this.#upstream !== null) this.#upstream.write(LAST_CHUNK);
+  }
+
+  abort(): void {
+    if (this.#done) return;
+    this.#req.error ||= 'SY_ERR_CLIENT_CLOSED';
+    this.#clearTimer();
+    const up = this.#upstream;
+    this.#upstream = null;
+    if (up !== null) up.destroy();
+    this.#finish();
+  }
+
+  // --- helpers ---------------------------------------------------------------------------
+
+  #writeBody(chunk: Buffer): boolean {
+    const up = this.#upstream!;
+    if (!this.#req.chunked) return up.write(chunk);
+    up.write(chunk.length.toString(16) + CRLF);
+    up.write(chunk);
+    return up.write(CRLF);
+  }
+
+  #armResponseTimer(): void {
+    const ms = this.#group.spec.responseTimeoutMs;
+    if (ms <= 0) return;
+    this.#clearTimer();
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      const up = this.#upstream;
+      this.#upstream = null;
+      if (up !== null) up.destroy();
+      if (this.#target !== null) this.#group.requestEnded(this.#target);
+      this.#target = null;
+      if (this.#responseHead) {
+        this.#done = true;
+        this.#conn.abortResponse(this.#req);
+        return;
+      }
+      this.#fail(ProxyErrors.RESPONSE_TIMEOUT);
+    }, ms);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  #fail(kind: ProxyErrorKind): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#clearTimer();
+    this.#req.detach();
+    this.#conn.replyError(this.#req, kind);
+  }
+
+  #finish(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#clearTimer();
+    const target = this.#target;
+    this.#target = null;
+    if (target !== null) this.#group.requestEnded(target);
+  }
+}

@@ -1,0 +1,402 @@
+/**
+ * Keep-alive HTTP/1.1 connections to one target, and the response side of the wire protocol.
+ *
+ * Owns: opening connections (with the group's connect timeout), reusing idle ones LIFO,
+ * parsing responses with llhttp, and telling the one exchange that holds a connection what
+ * happened (head, body, end, failure). A connection that misbehaves is destroyed, never
+ * reused: unsolicited bytes while idle, bytes after a complete response, a parse error, a
+ * response that ends before the request body was sent. Idle connections are closed after
+ * IDLE_KEEPALIVE_MS, below the 5 s keep-alive timeout of Node servers, so that a target's own
+ * idle close rarely races a new request; when it does, the exchange sees `stale` and may
+ * replay on a fresh connection (see exchange.ts).
+ */
+import net from 'node:net';
+import {
+  HTTPParser,
+  LENIENT_NONE,
+  kOnBody,
+  kOnHeaders,
+  kOnHeadersComplete,
+  kOnMessageBegin,
+  kOnMessageComplete,
+  type HttpParser,
+  type HttpParseError,
+  type OnHeadersComplete,
+} from './http-parser.js';
+import { ProxyErrors, type ProxyErrorKind } from './errors.js';
+
+/** Idle pooled connections are closed after this long (Node servers close theirs at 5 s). */
+export const IDLE_KEEPALIVE_MS = 4000;
+/** Largest response head accepted from a target; larger → 502. */
+export const MAX_RESPONSE_HEADER_BYTES = 65536;
+/** Idle connections kept per target at most. */
+const MAX_IDLE_PER_TARGET = 256;
+
+/** What an exchange must implement to use a connection. */
+export interface UpstreamHandler {
+  /** The connection is open (or was reused): write the request now. */
+  onUpstreamReady(conn: UpstreamConnection): void;
+  /**
+   * Response head. Return 0 to read a body, 1 to skip the body (HEAD), 2 for an upgrade (101)
+   * after which the connection is handed over raw (see `takeSocket`).
+   */
+  onResponseHead(
+    statusCode: number,
+    statusMessage: string,
+    rawHeaders: string[],
+    versionMinor: number,
+    keepAlive: boolean,
+    upgrade: boolean,
+  ): number;
+  onResponseBody(chunk: Buffer): void;
+  onResponseComplete(trailers: string[] | null): void;
+  /**
+   * The connection failed. `stale` is true when a reused connection closed before any
+   * response byte arrived (the keep-alive race): the request may be replayed on a new one.
+   */
+  onUpstreamError(kind: ProxyErrorKind, cause: Error | null, stale: boolean): void;
+  /** After a 101 head: take the socket (`conn.takeSocket()`); `rest` are tunnel bytes already read. */
+  onUpgrade?(conn: UpstreamConnection, rest: Buffer): void;
+}
+
+export class UpstreamPool {
+  readonly host: string;
+  readonly port: number;
+  connectTimeoutMs: number;
+  #idle: UpstreamConnection[];
+  #active: Set<UpstreamConnection>;
+
+  constructor(host: string, port: number, connectTimeoutMs: number) {
+    this.host = host;
+    this.port = port;
+    this.connectTimeoutMs = connectTimeoutMs;
+    this.#idle = [];
+    this.#active = new Set();
+  }
+
+  get activeCount(): number {
+    return this.#active.size;
+  }
+
+  get idleCount(): number {
+    return this.#idle.length;
+  }
+
+  /**
+   * Binds `handler` to a connection: an idle one when available (ready at once), else a new
+   * one (ready on connect). Failures arrive through `handler.onUpstreamError`.
+   */
+  acquire(handler: UpstreamHandler, forceNew = false): UpstreamConnection {
+    if (!forceNew) {
+      while (this.#idle.length > 0) {
+        const conn = this.#idle.pop()!;
+        if (conn.alive) {
+          this.#active.add(conn);
+          conn.bind(handler);
+          handler.onUpstreamReady(conn);
+          return conn;
+        }
+      }
+    }
+    const conn = new UpstreamConnection(this);
+    this.#active.add(conn);
+    conn.bind(handler);
+    conn.connect();
+    return conn;
+  }
+
+  /** Returns a connection whose exchange finished cleanly. */
+  release(conn: UpstreamConnection): void {
+    this.#active.delete(conn);
+    if (!conn.alive || this.#idle.length >= MAX_IDLE_PER_TARGET) {
+      conn.destroy();
+      return;
+    }
+    conn.park();
+    this.#idle.push(conn);
+  }
+
+  /** Forgets a connection that closed. */
+  forget(conn: UpstreamConnection): void {
+    this.#active.delete(conn);
+    const i = this.#idle.indexOf(conn);
+    if (i >= 0) this.#idle.splice(i, 1);
+  }
+
+  /** Closes every connection (draining finished, shutdown). */
+  destroyAll(): void {
+    for (const c of this.#idle.splice(0)) c.destroy();
+    for (const c of [...this.#active]) c.destroy();
+    this.#active.clear();
+  }
+
+  /** Closes idle connections only (graceful shutdown). */
+  closeIdle(): void {
+    for (const c of this.#idle.splice(0)) c.destroy();
+  }
+}
+
+/** One TCP connection to a target, with its own response parser. */
+export class UpstreamConnection {
+  readonly pool: UpstreamPool;
+  readonly socket: net.Socket;
+  readonly #parser: HttpParser;
+  #handler: UpstreamHandler | null;
+  #connected: boolean;
+  /** Served at least one response before the current request (keep-alive reuse). */
+  reused: boolean;
+  #responseBytes: number;
+  #headers: string[];
+  #url: string;
+  /** The current request is HEAD: the response has no body whatever its headers say. */
+  expectNoBody: boolean;
+  #interim: boolean;
+  #finalDone: boolean;
+  #poisoned: boolean;
+  #upgradePending: boolean;
+  #trailers: string[] | null;
+  #keepAlive: boolean;
+  #upgraded: boolean;
+  #destroyed: boolean;
+  #connectTimer: NodeJS.Timeout | null;
+  #idleTimer: NodeJS.Timeout | null;
+
+  constructor(pool: UpstreamPool) {
+    this.pool = pool;
+    this.socket = new net.Socket();
+    this.#parser = new HTTPParser();
+    this.#parser.initialize(HTTPParser.RESPONSE, {}, MAX_RESPONSE_HEADER_BYTES, LENIENT_NONE);
+    this.#handler = null;
+    this.#connected = false;
+    this.reused = false;
+    this.#responseBytes = 0;
+    this.#headers = [];
+    this.#url = '';
+    this.expectNoBody = false;
+    this.#interim = false;
+    this.#finalDone = false;
+    this.#poisoned = false;
+    this.#upgradePending = false;
+    this.#trailers = null;
+    this.#keepAlive = true;
+    this.#upgraded = false;
+    this.#destroyed = false;
+    this.#connectTimer = null;
+    this.#idleTimer = null;
+    this.#installParser();
+    this.socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    this.socket.on('end', () => this.#onClose(null));
+    this.socket.on('close', () => this.#onClose(null));
+    this.socket.on('error', (err: Error) => this.#onClose(err));
+  }
+
+  get alive(): boolean {
+    return !this.#destroyed && !this.#poisoned && this.#connected && !this.socket.destroyed && this.socket.readyState === 'open';
+  }
+
+  get keepAlive(): boolean {
+    return this.#keepAlive;
+  }
+
+  bind(handler: UpstreamHandler): void {
+    if (this.#idleTimer) {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = null;
+    }
+    this.#handler = handler;
+    this.#responseBytes = 0;
+    this.#interim = false;
+    this.#finalDone = false;
+    this.#trailers = null;
+    this.expectNoBody = false;
+    this.socket.resume();
+  }
+
+  connect(): void {
+    const pool = this.pool;
+    this.socket.setNoDelay(true);
+    this.#connectTimer = setTimeout(() => {
+      this.#connectTimer = null;
+      this.#fail(ProxyErrors.CONNECT_TIMEOUT, null, false);
+    }, pool.connectTimeoutMs);
+    this.socket.connect({ host: pool.host, port: pool.port }, () => {
+      if (this.#connectTimer) clearTimeout(this.#connectTimer);
+      this.#connectTimer = null;
+      this.#connected = true;
+      const h = this.#handler;
+      if (h) h.onUpstreamReady(this);
+    });
+  }
+
+  /** Writes request bytes; false means the caller should wait for 'drain'. */
+  write(data: Buffer | string): boolean {
+    return this.socket.write(data);
+  }
+
+  /** The exchange let go: idle in the pool until reused or timed out. */
+  park(): void {
+    this.#handler = null;
+    this.reused = true;
+    this.#idleTimer = setTimeout(() => this.destroy(), IDLE_KEEPALIVE_MS);
+    this.#idleTimer.unref();
+  }
+
+  /** Hands the raw socket over (after a 101): the parser and pool let go of it. */
+  takeSocket(): net.Socket {
+    this.#upgraded = true;
+    this.#handler = null;
+    this.pool.forget(this);
+    this.socket.removeAllListeners('data');
+    this.socket.removeAllListeners('end');
+    this.socket.removeAllListeners('close');
+    this.socket.removeAllListeners('error');
+    this.#parser.free();
+    return this.socket;
+  }
+
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#handler = null;
+    if (this.#connectTimer) clearTimeout(this.#connectTimer);
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#connectTimer = null;
+    this.#idleTimer = null;
+    this.pool.forget(this);
+    this.socket.destroy();
+    if (!this.#upgraded) this.#parser.free();
+  }
+
+  #installParser(): void {
+    const p = this.#parser;
+    p[kOnMessageBegin] = () => {
+      // A second response in one exchange, or one nobody asked for: never reuse this connection.
+      if (this.#handler === null || this.#finalDone) this.#poisoned = true;
+    };
+    p[kOnHeaders] = (headers: string[], url: string) => {
+      // More than 32 fields: the binding flushes them early; keep them for headersComplete.
+      for (let i = 0; i < headers.length; i++) this.#headers.push(headers[i]!);
+      this.#url += url;
+    };
+    const onHeadersComplete: OnHeadersComplete = (
+      _major, minor, headers, _method, _url, statusCode, statusMessage, upgrade, shouldKeepAlive,
+    ) => {
+      let raw = headers;
+      if (raw === undefined) {
+        raw = this.#headers;
+        this.#headers = [];
+      }
+      const h = this.#handler;
+      if (h === null || this.#poisoned) {
+        this.#poisoned = true;
+        return 1;
+      }
+      const status = statusCode ?? 0;
+      if (status >= 100 && status < 200 && status !== 101) {
+        this.#interim = true;
+        h.onResponseHead(status, statusMessage ?? '', raw, minor, shouldKeepAlive, false);
+        return 0;
+      }
+      this.#interim = false;
+      this.#keepAlive = shouldKeepAlive;
+      const verdict = h.onResponseHead(status, statusMessage ?? '', raw, minor, shouldKeepAlive, upgrade && status === 101);
+      if (verdict === 2) {
+        this.#upgradePending = true;
+        return 2;
+      }
+      if (this.expectNoBody && verdict === 0) return 1;
+      return verdict;
+    };
+    p[kOnHeadersComplete] = onHeadersComplete;
+    p[kOnBody] = (chunk: Buffer) => {
+      const h = this.#handler;
+      if (h !== null && !this.#poisoned) h.onResponseBody(chunk);
+    };
+    p[kOnMessageComplete] = () => {
+      if (this.#poisoned || this.#upgradePending) return;
+      if (this.#interim) {
+        this.#interim = false;
+        return;
+      }
+      if (this.#headers.length > 0) {
+        this.#trailers = this.#headers;
+        this.#headers = [];
+      }
+      // Delivered after execute() returns, so that any bytes behind the response in the same
+      // chunk are seen (and poison the connection) before it can go back to the pool.
+      this.#finalDone = true;
+    };
+  }
+
+  #deliverComplete(): void {
+    const h = this.#handler;
+    const trailers = this.#trailers;
+    this.#trailers = null;
+    if (h !== null) h.onResponseComplete(trailers);
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#handler === null || this.#finalDone) {
+      // Bytes on an idle connection, or after a complete response: never reuse it.
+      this.destroy();
+      return;
+    }
+    this.#responseBytes += chunk.length;
+    const ret = this.#parser.execute(chunk);
+    if (this.#upgradePending) {
+      const h = this.#handler as UpstreamHandler | null;
+      const rest = typeof ret === 'number' ? chunk.subarray(ret) : chunk.subarray(chunk.length);
+      if (h?.onUpgrade) h.onUpgrade(this, rest);
+      else this.destroy();
+      return;
+    }
+    if (typeof ret !== 'number') {
+      if (this.#finalDone) {
+        this.#poisoned = true;
+        this.#deliverComplete();
+        return;
+      }
+      this.#fail(ProxyErrors.BAD_RESPONSE, ret as HttpParseError, false);
+      return;
+    }
+    if (this.#finalDone) this.#deliverComplete();
+  }
+
+  #onClose(err: Error | null): void {
+    if (this.#destroyed) return;
+    const h = this.#handler;
+    if (h === null) {
+      this.destroy();
+      return;
+    }
+    if (this.#finalDone) {
+      this.#poisoned = true;
+      this.#deliverComplete();
+      this.destroy();
+      return;
+    }
+    if (this.#connected && err === null && this.#responseBytes > 0) {
+      // End of a close-delimited body completes the message; anything else is a cut.
+      const fin = this.#parser.finish();
+      if (fin === undefined && this.#finalDone) {
+        this.#poisoned = true;
+        this.#deliverComplete();
+        this.destroy();
+        return;
+      }
+    }
+    if (!this.#connected) {
+      const code = (err as NodeJS.ErrnoException | null)?.code;
+      this.#fail(code === 'ECONNREFUSED' ? ProxyErrors.CONNECT_REFUSED : ProxyErrors.CONNECT_FAILED, err, false);
+      return;
+    }
+    const stale = this.reused && this.#responseBytes === 0;
+    this.#fail(ProxyErrors.RESET, err, stale);
+  }
+
+  #fail(kind: ProxyErrorKind, cause: Error | null, stale: boolean): void {
+    const h = this.#handler;
+    this.destroy();
+    if (h !== null) h.onUpstreamError(kind, cause, stale);
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The live state of one target group: its targets, the usable set, and the balancer over it.
+ *
+ * Owns: membership (register, deregister with draining), the usable set (healthy targets, or
+ * every registered non-draining target when none is healthy: fail open, SPEC §4), and picking
+ * with an exclusion set. The usable set and the balancer are refreshed when membership or
+ * health changes, never per request. Survives reloads: the registry updates it in place.
+ */
+import type { ResolvedTargetGroup } from '../config/defaults.js';
+import type { Balancer } from './balancers/balancer.js';
+import { createBalancer, isBalancerName } from './balancers/registry.js';
+import { defaultRandom } from '../util/random.js';
+import { Target, formatTargetId } from './target.js';
+
+const NO_HASH = { hashKey: '' };
+
+export class TargetGroupRuntime {
+  readonly name: string;
+  spec: ResolvedTargetGroup;
+  /** Registered targets by id, including draining ones until they are unused. */
+  readonly targets: Map<string, Target>;
+  #balancer: Balancer<Target>;
+  #usable: Target[];
+  #failOpen: boolean;
+  #drainTimers: Map<string, NodeJS.Timeout>;
+  /** Called when a target's state changes (metrics, logs). */
+  onChange: (() => void) | null;
+
+  constructor(spec: ResolvedTargetGroup) {
+    this.name = spec.name;
+    this.spec = spec;
+    this.targets = new Map();
+    this.#balancer = makeBalancer(spec);
+    this.#usable = [];
+    this.#failOpen = false;
+    this.#drainTimers = new Map();
+    this.onChange = null;
+    for (const t of spec.targets) this.register(t.host, t.port, t.weight, false);
+    this.refresh();
+  }
+
+  /** Applies a new spec from a reload: algorithm, options, and the configured target list. */
+  update(spec: ResolvedTargetGroup): void {
+    const algorithmChanged = spec.algorithm !== this.spec.algorithm;
+    this.spec = spec;
+    if (algorithmChanged) this.#balancer = makeBalancer(spec);
+    const wanted = new Set<string>();
+    for (const t of spec.targets) {
+      const id = formatTargetId(t.host, t.port);
+      wanted.add(id);
+      const existing = this.targets.get(id);
+      if (existing && !existing.draining) {
+        existing.configuredWeight = t.weight;
+        existing.weight = t.weight;
+      } else {
+        this.register(t.host, t.port, t.weight, false);
+      }
+    }
+    for (const [id, t] of this.targets) if (!wanted.has(id) && !t.draining) this.deregister(id, false);
+    for (const t of this.targets.values()) t.checksDisabled = !spec.healthCheck.enabled;
+    this.refresh();
+  }
+
+  /** Adds a target (or revives a draining one). Returns it. */
+  register(host: string, port: number, weight: number, refresh = true): Target {
+    const id = formatTargetId(host, port);
+    let t = this.targets.get(id);
+    if (t) {
+      const timer = this.#drainTimers.get(id);
+      if (timer) clearTimeout(timer);
+      this.#drainTimers.delete(id);
+      t.draining = false;
+      t.removed = false;
+      t.configuredWeight = weight;
+      t.weight = weight;
+    } else {
+      t = new Target(host, port, weight, { connectTimeoutMs: this.spec.connectTimeoutMs });
+      t.checksDisabled = !this.spec.healthCheck.enabled;
+      if (t.checksDisabled) t.reason = 'health checks disabled';
+      this.targets.set(id, t);
+    }
+    if (refresh) this.refresh();
+    return t;
+  }
+
+  /**
+   * Starts draining a target: no new requests; after deregistrationDelaySeconds its remaining
+   * connections are closed and it is removed. Returns false when the target is unknown.
+   */
+  deregister(id: string, refresh = true): boolean {
+    const t = this.targets.get(id);
+    if (!t || t.draining) return t !== undefined;
+    t.draining = true;
+    t.reason = 'deregistered, draining';
+    const finish = (): void => {
+      this.#drainTimers.delete(id);
+      t.removed = true;
+      t.reason = 'deregistered';
+      closeTarget(t);
+      if (this.targets.get(id) === t) this.targets.delete(id);
+      this.onChange?.();
+    };
+    if (t.inFlight === 0 && t.pool.activeCount === 0) {
+      finish();
+    } else {
+      const timer = setTimeout(finish, this.spec.deregistrationDelaySeconds * 1000);
+      timer.unref();
+      this.#drainTimers.set(id, timer);
+    }
+    if (refresh) this.refresh();
+    return true;
+  }
+
+  /** Recomputes the usable set and the balancer. Call after any membership or health change. */
+  refresh(): void {
+    const healthy: Target[] = [];
+    const registered: Target[] = [];
+    for (const t of this.targets.values()) {
+      if (t.draining || t.removed) continue;
+      registered.push(t);
+      if (t.usable) healthy.push(t);
+    }
+    this.#failOpen = healthy.length === 0 && registered.length > 0;
+    this.#usable = this.#failOpen ? registered : healthy;
+    this.#balancer.refresh(this.#usable);
+    this.onChange?.();
+  }
+
+  /** True when no target is healthy and the group routes to every registered target. */
+  get failOpen(): boolean {
+    return this.#failOpen;
+  }
+
+  /** Number of registered, non-draining targets. */
+  get registeredCount(): number {
+    let n = 0;
+    for (const t of this.targets.values()) if (!t.draining && !t.removed) n++;
+    return n;
+  }
+
+  /** Picks a target not in `exclude`; undefined when none is left. */
+  pick(exclude: ReadonlySet<string> | null): Target | undefined {
+    return this.#balancer.pick(NO_HASH, exclude);
+  }
+
+  requestStarted(t: Target): void {
+    t.inFlight++;
+    this.#balancer.onRequestStart?.(t);
+  }
+
+  requestEnded(t: Target): void {
+    t.inFlight--;
+    this.#balancer.onRequestEnd?.(t);
+    if (t.draining && t.inFlight === 0 && !t.removed) {
+      const timer = this.#drainTimers.get(t.id);
+      if (timer) clearTimeout(timer);
+      this.#drainTimers.delete(t.id);
+      t.removed = true;
+      t.reason = 'deregistered';
+      closeTarget(t);
+      if (this.targets.get(t.id) === t) this.targets.delete(t.id);
+      this.onChange?.();
+    }
+  }
+
+  /** Passive health: a refused or reset connection takes the target out until a check passes. */
+  ejectPassively(t: Target, why: string): void {
+    if (!this.spec.healthCheck.enabled || t.passiveEjected) return;
+    t.passiveEjected = true;
+    t.reason = why;
+    this.refresh();
+  }
+
+  /** Closes every connection and timer (shutdown, or the group left the config). */
+  close(): void {
+    for (const timer of this.#drainTimers.values()) clearTimeout(timer);
+    this.#drainTimers.clear();
+    for (const t of this.targets.values()) closeTarget(t);
+  }
+}
+
+function closeTarget(t: Target): void {
+  t.pool.destroyAll();
+  for (const s of t.tunnels) s.destroy();
+  t.tunnels.clear();
+}
+
+function makeBalancer(spec: ResolvedTargetGroup): Balancer<Target> {
+  if (!isBalancerName(spec.algorithm)) {
+    // Validation refuses algorithms without an implementation; this is a programmer error.
+    throw new RangeError(`algorithm ${spec.algorithm} is not available`);
+  }
+  return createBalancer<Target>(spec.algorithm, { random: defaultRandom });
+}
