@@ -15,6 +15,7 @@ import { loadConfigFile, parseConfigText } from '../config/load.js';
 import { validateConfig, locateNowhere } from '../config/validate.js';
 import type { ConfigError } from '../config/errors.js';
 import { TargetGroupRuntime } from '../targets/target-group.js';
+import { isBalancerName } from '../targets/balancers/registry.js';
 import { HttpListener, type ListenerHooks } from '../listener/http-listener.js';
 import { createAccessLog, type AccessLog } from '../observability/access-log.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -130,6 +131,8 @@ export class Switchyard {
 
   async #apply(config: Config): Promise<ApplyResult> {
     const resolved = withDefaults(config);
+    const missing = notYetAvailable(resolved);
+    if (missing.length > 0) return { ok: false, errors: missing };
     // Target groups: reconcile into a new map first; nothing live changes until the swap.
     const nextGroups = new Map<string, TargetGroupRuntime>();
     const created: TargetGroupRuntime[] = [];
@@ -156,11 +159,6 @@ export class Switchyard {
     for (const [name, compiled] of runtime.listeners) {
       const current = this.listeners.get(name);
       if (current && current.listener.host === compiled.host && current.listener.port === compiled.port && compiled.protocol === current.listener.protocol) continue;
-      if (compiled.protocol !== 'HTTP') {
-        for (const l of opened) await l.close(0);
-        for (const g of created) g.close();
-        return { ok: false, errors: [unsupported(`listeners.${name}`, `protocol ${compiled.protocol} is not available yet; use HTTP`)] };
-      }
       const l = new HttpListener(compiled, accessLog, this.log, hooks);
       try {
         await l.listen();
@@ -258,5 +256,28 @@ function internalError(err: unknown, message?: string): ConfigError {
 }
 
 function unsupported(path: string, message: string): ConfigError {
-  return { path, line: 0, column: 0, expected: 'a supported feature', message };
+  return { path, line: 0, column: 0, expected: 'a feature this version implements', message };
+}
+
+/**
+ * Parts of the SPEC's config that this version validates but cannot run yet. Refusing them is
+ * better than accepting a config that silently does less than it says.
+ */
+function notYetAvailable(resolved: ResolvedConfig): ConfigError[] {
+  const out: ConfigError[] = [];
+  resolved.listeners.forEach((l, i) => {
+    if (l.protocol !== 'HTTP') out.push(unsupported(`/listeners/${i}/protocol`, `listener ${l.name}: protocol ${l.protocol} is not available yet; use HTTP`));
+    const check = (action: ResolvedConfig['listeners'][number]['defaultAction'], path: string): void => {
+      if (action.kind === 'forward' && action.forward.stickiness.enabled) out.push(unsupported(`${path}/forward/stickiness`, 'group stickiness is not available yet'));
+    };
+    check(l.defaultAction, `/listeners/${i}/defaultAction`);
+    l.rules.forEach((r, j) => check(r.action, `/listeners/${i}/rules/${j}`));
+  });
+  resolved.targetGroups.forEach((g, i) => {
+    if (!isBalancerName(g.algorithm)) out.push(unsupported(`/targetGroups/${i}/algorithm`, `target group ${g.name}: algorithm ${g.algorithm} is not available yet; use round_robin, least_outstanding_requests, random or weighted_random`));
+    if (g.stickiness.enabled) out.push(unsupported(`/targetGroups/${i}/stickiness`, `target group ${g.name}: stickiness is not available yet`));
+    if (g.protocol !== 'HTTP') out.push(unsupported(`/targetGroups/${i}/protocol`, `target group ${g.name}: protocol ${g.protocol} is not available yet; use HTTP`));
+    if (g.protocolVersion !== 'HTTP1') out.push(unsupported(`/targetGroups/${i}/protocolVersion`, `target group ${g.name}: ${g.protocolVersion} to targets is not available yet; use HTTP1`));
+  });
+  return out;
 }
