@@ -44,14 +44,15 @@ export function compareConfigErrors(a: ConfigError, b: ConfigError): number {
 /** Thrown by callers that turn a failed load into an exception (startup, programmatic API). */
 export class ConfigLoadError extends Error {
   readonly code = 'SY_ERR_CONFIG_INVALID';
-  readonly errors: readonly ConfigError[];
+  readonly errors: ConfigError[];
 
+  /** `file` is only used to render the message (the first error, and how many more). */
   constructor(errors: readonly ConfigError[], file = 'config') {
     const first = errors[0];
     const summary = first === undefined ? 'invalid configuration' : formatConfigError(file, first);
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
     super(`${summary}${more}`);
     this.name = 'ConfigLoadError';
-    this.errors = errors;
+    this.errors = [...errors];
   }
 }

@@ -17,7 +17,6 @@ import { DEFAULTS } from './defaults.js';
 /** The subset of JSON Schema draft-07 that this schema uses. */
 export interface JsonSchema {
   $schema?: string;
-  $id?: string;
   $ref?: string;
   title?: string;
   description?: string;
@@ -433,7 +432,7 @@ const definitions: Record<string, JsonSchema> = {
         items: obj(
           'A target, identified by host:port.',
           {
-            host: str('Host name or IP address.', { minLength: 1, ...patterned('nonBlank') }),
+            host: str('Host name or IP address.', { ...patterned('nonBlank') }),
             port: ref('targetPort'),
             weight: int('Relative weight 0–999; 0 receives nothing.', 0, 999, DEFAULTS.weight),
           },
@@ -511,7 +510,6 @@ const settingsSchema = obj('Process-wide settings.', {
 /** The whole configuration document. */
 export const configSchema: JsonSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
-  $id: 'https://switchyard.dev/schema/switchyard.schema.json',
   title: 'Switchyard configuration',
   ...obj(
     'Switchyard load balancer configuration (YAML or JSON). ${NAME} and ${NAME:-default} in string values are replaced from the environment.',

@@ -47,8 +47,20 @@ function schemaErrors(doc: unknown, locate: Locate): ConfigError[] {
   const raw = schemaValidator.errors ?? [];
   // anyOf alternatives are reported once, by the anyOf error itself.
   const anyOfScopes = raw.filter((e) => e.keyword === 'anyOf').map((e) => `${e.instancePath}\u0000${e.schemaPath}/`);
+  // A missing required key that an unknown key looks like a typo of is reported once, as the
+  // unknown key with its suggestion ("prioirty" → did you mean "priority"?).
+  const typoFor = new Set<string>();
+  for (const e of raw) {
+    if (e.keyword !== 'additionalProperties') continue;
+    const allowed = Object.keys(((e.parentSchema ?? {}) as JsonSchema).properties ?? {});
+    const guess = suggest(String((e.params as Record<string, unknown>)['additionalProperty']), allowed);
+    if (guess !== undefined) typoFor.add(`${e.instancePath}\u0000${guess}`);
+  }
   const out: ConfigError[] = [];
   for (const e of raw) {
+    if (e.keyword === 'required' && typoFor.has(`${e.instancePath}\u0000${String((e.params as Record<string, unknown>)['missingProperty'])}`)) {
+      continue;
+    }
     // Exactly-one-of groups get clearer messages from the semantic pass.
     if (e.keyword === 'oneOf' || e.schemaPath.includes('/oneOf/')) continue;
     if (e.keyword === 'propertyNames') continue; // reported through its sub-error (it names the key)
@@ -208,20 +220,20 @@ function suggest(word: string, allowed: readonly string[]): string | undefined {
   return bestDist <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
 }
 
+/** Edit distance where swapping two adjacent letters counts as one edit ("prot" → "port"). */
 function editDistance(a: string, b: string): number {
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  const d: number[][] = [];
+  for (let i = 0; i <= a.length; i++) d.push([i]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const up = prev[j]!;
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + cost);
-      diag = up;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
     }
   }
-  return prev[b.length]!;
+  return d[a.length]![b.length]!;
 }
 
 /** JSON-pointer escaping of one path segment (RFC 6901). */

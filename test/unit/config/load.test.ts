@@ -122,7 +122,7 @@ describe('parsing', () => {
   test('JSON errors have lines and columns too', () => {
     const json = '{\n  "listeners": [\n    { "name": "web", "protocol": "HTTP", "port": "x",\n      "defaultAction": { "fixedResponse": { "statusCode": 404 } } }\n  ]\n}\n';
     const errors = errorsOf(json);
-    onlyError(json, { path: '/listeners/0/port', line: 3, column: 54, message: /^must be an integer, not "x"$/ });
+    onlyError(json, { path: '/listeners/0/port', line: 3, column: 50, message: /^must be an integer, not "x"$/ });
     assert.equal(errors[0]?.expected, 'integer 0–65535');
   });
 
@@ -187,6 +187,18 @@ describe('parsing', () => {
     const r = okConfig(text);
     assert.equal(r.config.targetGroups?.[1]?.connectTimeoutMs, 100);
     assert.equal(r.config.listeners[1]?.defaultAction.forward?.targetGroup, 'app');
+  });
+
+  test('alias bombs are refused', () => {
+    const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 8; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const next = String.fromCharCode(97 + i);
+      lines.push(`${next}: &${next} [${Array(10).fill(`*${prev}`).join(', ')}]`);
+    }
+    const errors = errorsOf(lines.join('\n') + '\n');
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!.message, /alias/i);
   });
 
   test('locate on a loaded config points at document paths', () => {
@@ -455,7 +467,7 @@ describe('rules', () => {
     onlyError(two, {
       path: '/listeners/0/rules/0/fixedResponse',
       line: 6,
-      column: 56,
+      column: 55,
       message: /^rule has both "forward" and "fixedResponse"; only one action is allowed$/,
     });
   });
@@ -487,9 +499,9 @@ describe('rules', () => {
     const errors = errorsOf(text);
     expectError(errors, { path: '/listeners/0/rules/0/match/host/0', line: 9, column: 18, message: /^must be at most 128 characters \(is 129\)$/ });
     expectError(errors, { path: '/listeners/0/rules/0/match/path/0', line: 10, column: 18, message: /at most 128 characters \(is 130\)/ });
-    expectError(errors, { path: '/listeners/0/rules/0/match/header/X-A/0', line: 11, column: 28, message: /at most 128/ });
-    expectError(errors, { path: '/listeners/0/rules/0/match/query/0/key', line: 12, column: 27, message: /at most 128/ });
-    expectError(errors, { path: '/listeners/0/rules/0/match/query/1/value', line: 12, column: 160, message: /at most 128/ });
+    expectError(errors, { path: '/listeners/0/rules/0/match/header/X-A/0', line: 11, column: 27, message: /at most 128/ });
+    expectError(errors, { path: '/listeners/0/rules/0/match/query/0/key', line: 12, column: 26, message: /at most 128/ });
+    expectError(errors, { path: '/listeners/0/rules/0/match/query/1/value', line: 12, column: 180, message: /at most 128/ });
     expectError(errors, { path: '/listeners/0/rules/0/match/cookie/c/0', line: 13, column: 25, message: /at most 128/ });
     assert.equal(errors.length, 6, show(errors));
     // Exactly 128 is fine.
@@ -499,9 +511,9 @@ describe('rules', () => {
   test('match.sourceIp must hold valid CIDRs', () => {
     const text = withRules('      - { priority: 1, forward: { targetGroup: app }, match: { sourceIp: ["10.0.0.0/8", "10.0.0.0/33", "::1/129", "nope"] } }\n');
     const errors = errorsOf(text);
-    expectError(errors, { path: '/listeners/0/rules/0/match/sourceIp/1', line: 6, column: 81, message: /^invalid IP address or CIDR block "10.0.0.0\/33"$/ });
-    expectError(errors, { path: '/listeners/0/rules/0/match/sourceIp/2', line: 6, column: 96, message: /"::1\/129"/ });
-    expectError(errors, { path: '/listeners/0/rules/0/match/sourceIp/3', line: 6, column: 107, message: /"nope"/ });
+    expectError(errors, { path: '/listeners/0/rules/0/match/sourceIp/1', line: 6, column: 89, message: /^invalid IP address or CIDR block "10.0.0.0\/33"$/ });
+    expectError(errors, { path: '/listeners/0/rules/0/match/sourceIp/2', line: 6, column: 104, message: /"::1\/129"/ });
+    expectError(errors, { path: '/listeners/0/rules/0/match/sourceIp/3', line: 6, column: 115, message: /"nope"/ });
     assert.equal(errors.length, 3, show(errors));
   });
 
@@ -521,7 +533,7 @@ describe('rules', () => {
     ` + GROUPS;
     const errors = errorsOf(text);
     expectError(errors, { path: '/listeners/0/protection/ipAllow/1', line: 6, column: 35, message: /"300.1.1.1"/ });
-    expectError(errors, { path: '/listeners/0/rules/0/protection/ipDeny/1', line: 10, column: 48, message: /"2001:zz8::\/32"/ });
+    expectError(errors, { path: '/listeners/0/rules/0/protection/ipDeny/1', line: 10, column: 49, message: /"2001:zz8::\/32"/ });
     assert.equal(errors.length, 2, show(errors));
   });
 
@@ -534,7 +546,7 @@ describe('rules', () => {
 
   test('header names in conditions must be tokens, and point at the key', () => {
     const text = withRules('      - { priority: 1, forward: { targetGroup: app }, match: { header: { "X Bad": [a] } } }\n');
-    onlyError(text, { path: '/listeners/0/rules/0/match/header/X Bad', line: 6, column: 75, message: /^invalid name "X Bad"$/ });
+    onlyError(text, { path: '/listeners/0/rules/0/match/header/X Bad', line: 6, column: 74, message: /^invalid name "X Bad"$/ });
   });
 });
 
@@ -557,7 +569,7 @@ describe('forward', () => {
       message: /^unknown target group "ap"; did you mean "app"\?$/,
     });
     assert.equal(e.expected, 'the name of a target group defined under targetGroups');
-    expectError(errors, { path: '/listeners/0/rules/1/forward/targetGroups/1/name', line: 12, column: 21, message: /^unknown target group "missing"$/ });
+    expectError(errors, { path: '/listeners/0/rules/1/forward/targetGroups/1/name', line: 12, column: 23, message: /^unknown target group "missing"$/ });
     assert.equal(errors.length, 2, show(errors));
   });
 
@@ -566,22 +578,22 @@ describe('forward', () => {
     onlyError(both, {
       path: '/listeners/0/rules/0/forward/targetGroups',
       line: 6,
-      column: 52,
+      column: 53,
       message: /^forward has both targetGroup and targetGroups; use one$/,
     });
     const neither = withRules('      - { priority: 1, forward: { stickiness: { enabled: true } } }\n');
-    onlyError(neither, { path: '/listeners/0/rules/0/forward', line: 6, column: 35, message: /^forward needs targetGroup or targetGroups$/ });
+    onlyError(neither, { path: '/listeners/0/rules/0/forward', line: 6, column: 33, message: /^forward needs targetGroup or targetGroups$/ });
   });
 
   test('weights are 0–999 and not all zero', () => {
     const big = withRules('      - { priority: 1, forward: { targetGroups: [{ name: app, weight: 1000 }] } }\n');
-    const e = onlyError(big, { path: '/listeners/0/rules/0/forward/targetGroups/0/weight', line: 6, column: 74, message: /^must be <= 999$/ });
+    const e = onlyError(big, { path: '/listeners/0/rules/0/forward/targetGroups/0/weight', line: 6, column: 71, message: /^must be <= 999$/ });
     assert.equal(e.expected, 'integer 0–999');
     const zero = withRules('      - { priority: 1, forward: { targetGroups: [{ name: app, weight: 0 }, { name: other, weight: 0 }] } }\n');
     onlyError(zero, {
       path: '/listeners/0/rules/0/forward/targetGroups',
       line: 6,
-      column: 50,
+      column: 49,
       message: /^every target group weight is 0, so no request could be forwarded$/,
     });
     okConfig(withRules('      - { priority: 1, forward: { targetGroups: [{ name: app, weight: 0 }, { name: other }] } }\n'));
@@ -597,7 +609,7 @@ describe('forward', () => {
     onlyError(text, {
       path: '/listeners/0/rules/0/forward/rewritePath/regex',
       line: 6,
-      column: 78,
+      column: 75,
       message: /^invalid regular expression: \/\^\/\(a\/: Unterminated group$/,
     });
   });
@@ -629,7 +641,7 @@ describe('redirect', () => {
 
   test('a redirect that changes nothing would loop', () => {
     const text = withRules('      - { priority: 1, redirect: { query: "a=1", statusCode: 302 } }\n');
-    onlyError(text, { path: '/listeners/0/rules/0/redirect', line: 6, column: 36, message: /^redirect would loop/ });
+    onlyError(text, { path: '/listeners/0/rules/0/redirect', line: 6, column: 34, message: /^redirect would loop/ });
     okConfig(withRules('      - { priority: 1, redirect: { protocol: HTTPS, port: 443, statusCode: 301 } }\n'));
   });
 });
@@ -639,7 +651,7 @@ describe('listeners', () => {
     const text = MINIMAL.replace('  - name: web\n', '  - name: web\n    protocol: HTTP\n    port: 8081\n    defaultAction: { forward: { targetGroup: app } }\n  - name: web\n');
     onlyError(text, {
       path: '/listeners/1/name',
-      line: 5,
+      line: 6,
       column: 11,
       message: /^duplicate listener name "web" \(first defined at \/listeners\/0\)$/,
     });
@@ -751,7 +763,7 @@ describe('target groups', () => {
     const text = MINIMAL + '  - name: app\n';
     onlyError(text, {
       path: '/targetGroups/4/name',
-      line: 16,
+      line: 15,
       column: 11,
       message: /^duplicate target group name "app" \(first defined at \/targetGroups\/0\)$/,
     });
@@ -760,14 +772,14 @@ describe('target groups', () => {
   test('healthCheck.timeoutSeconds must not exceed intervalSeconds', () => {
     onlyError(group('healthCheck: { intervalSeconds: 2, timeoutSeconds: 3 }'), {
       path: '/targetGroups/0/healthCheck/timeoutSeconds',
-      line: 10,
-      column: 53,
+      line: 9,
+      column: 56,
       message: /^timeoutSeconds \(3\) must not exceed intervalSeconds \(2\)$/,
     });
     onlyError(group('healthCheck: { intervalSeconds: 1 }'), {
       path: '/targetGroups/0/healthCheck/intervalSeconds',
-      line: 10,
-      column: 34,
+      line: 9,
+      column: 37,
       message: /^timeoutSeconds \(2\) must not exceed intervalSeconds \(1\) \(counting defaults\)$/,
     });
     okConfig(group('healthCheck: { intervalSeconds: 0.5, timeoutSeconds: 0.5 }'));
@@ -777,8 +789,8 @@ describe('target groups', () => {
     okConfig(group('healthCheck: { matcher: "200-399,404" }'));
     onlyError(group('healthCheck: { matcher: "200-399,4O4" }'), {
       path: '/targetGroups/0/healthCheck/matcher',
-      line: 10,
-      column: 26,
+      line: 9,
+      column: 29,
       message: /^invalid matcher "200-399,4O4": "4O4" is not a status code or range$/,
     });
     assert.match(matcherProblem('399-200')!, /starts after it ends/);
@@ -789,42 +801,42 @@ describe('target groups', () => {
   test('hashOn takes exactly one key, and only sourceIp on TCP/UDP groups', () => {
     onlyError(group('algorithm: consistent_hash\nhashOn: { sourceIp: true, header: X-User }'), {
       path: '/targetGroups/0/hashOn/header',
-      line: 11,
+      line: 10,
       column: 31,
       message: /^hashOn has both "sourceIp" and "header"; choose one$/,
     });
-    onlyError(group('hashOn: {}'), { path: '/targetGroups/0/hashOn', line: 10, column: 13, message: /^hashOn needs exactly one of/ });
+    onlyError(group('hashOn: {}'), { path: '/targetGroups/0/hashOn', line: 9, column: 13, message: /^hashOn needs exactly one of/ });
     onlyError(group('hashOn: { sourceIp: false }'), {
       path: '/targetGroups/0/hashOn/sourceIp',
-      line: 10,
+      line: 9,
       column: 25,
       message: /^must be true, not false$/,
     });
     const tcp = MINIMAL + '  - name: pg\n    protocol: TCP\n    hashOn: { cookie: sid }\n';
-    onlyError(tcp, { path: '/targetGroups/4/hashOn/cookie', line: 18, column: 15, message: /^a TCP target group cannot hash on cookie/ });
+    onlyError(tcp, { path: '/targetGroups/4/hashOn/cookie', line: 17, column: 15, message: /^a TCP target group cannot hash on cookie/ });
   });
 
   test('app_cookie stickiness needs cookieName; cookies need HTTP groups', () => {
     onlyError(group('stickiness: { enabled: true, type: app_cookie }'), {
       path: '/targetGroups/0/stickiness',
-      line: 10,
+      line: 9,
       column: 17,
       message: /^app_cookie stickiness needs cookieName/,
     });
     const tcp = MINIMAL + '  - name: pg\n    protocol: TCP\n    stickiness: { enabled: true }\n';
-    onlyError(tcp, { path: '/targetGroups/4/stickiness/enabled', line: 18, column: 28, message: /cannot work on a TCP target group/ });
+    onlyError(tcp, { path: '/targetGroups/4/stickiness/enabled', line: 17, column: 28, message: /cannot work on a TCP target group/ });
   });
 
   test('targets are unique by host:port and have a port 1–65535', () => {
     const errors = errorsOf(group('targets:\n  - { host: a, port: 1 }\n  - { host: A, port: 1 }\n  - { host: b, port: 0 }'));
-    expectError(errors, { path: '/targetGroups/0/targets/1', line: 12, column: 7, message: /^duplicate target A:1/ });
-    expectError(errors, { path: '/targetGroups/0/targets/2/port', line: 13, column: 22, message: /^must be >= 1$/ });
+    expectError(errors, { path: '/targetGroups/0/targets/1', line: 11, column: 9, message: /^duplicate target A:1/ });
+    expectError(errors, { path: '/targetGroups/0/targets/2/port', line: 12, column: 26, message: /^must be >= 1$/ });
     assert.equal(errors.length, 2, show(errors));
   });
 
   test('protocolVersion HTTP2/GRPC needs an HTTP group', () => {
     const tcp = MINIMAL + '  - name: pg\n    protocol: TCP\n    protocolVersion: GRPC\n';
-    onlyError(tcp, { path: '/targetGroups/4/protocolVersion', line: 18, column: 22, message: /needs an HTTP or HTTPS target group/ });
+    onlyError(tcp, { path: '/targetGroups/4/protocolVersion', line: 17, column: 22, message: /needs an HTTP or HTTPS target group/ });
   });
 });
 
@@ -842,7 +854,7 @@ describe('admin', () => {
     onlyError(admin('{ host: 10.1.2.3, token: "${TOKEN:-}" }'), {
       path: '/admin/token',
       line: 1,
-      column: 34,
+      column: 33,
       message: /needs a token/,
     });
   });
@@ -879,12 +891,12 @@ describe('error collection', () => {
       errors.map((e) => `${e.line}:${e.column} ${e.path}`),
       [
         '2:18 /settings/xForwardedFor',
-        '8:45 /listeners/0/rules/0/forward/targetGroup',
-        '9:19 /listeners/0/rules/1/priority',
-        '9:45 /listeners/0/rules/1/redirect/path',
+        '8:48 /listeners/0/rules/0/forward/targetGroup',
+        '9:21 /listeners/0/rules/1/priority',
+        '9:42 /listeners/0/rules/1/redirect/path',
         '10:20 /listeners/0/defaultAction',
-        '13:59 /targetGroups/0/healthCheck/timeoutSeconds',
-        '13:78 /targetGroups/0/healthCheck/matcher',
+        '13:56 /targetGroups/0/healthCheck/timeoutSeconds',
+        '13:68 /targetGroups/0/healthCheck/matcher',
         '14:5 /targetGroups/0/colour',
       ],
       show(errors),
