@@ -143,6 +143,8 @@ export class Switchyard {
         if (existing) nextGroups.set(spec.name, existing);
         else {
           const g = new TargetGroupRuntime(spec);
+          g.onHealthTransition = (t, from, to) =>
+            this.log.info({ targetGroup: g.name, target: t.id, from, to, reason: t.reason }, `target ${t.id} in ${g.name}: ${from} -> ${to}`);
           created.push(g);
           nextGroups.set(spec.name, g);
         }

@@ -10,7 +10,8 @@ import type { ResolvedTargetGroup } from '../config/defaults.js';
 import type { Balancer } from './balancers/balancer.js';
 import { createBalancer, isBalancerName } from './balancers/registry.js';
 import { defaultRandom } from '../util/random.js';
-import { Target, formatTargetId } from './target.js';
+import { Target, formatTargetId, type TargetState } from './target.js';
+import { HealthChecker } from './health/checker.js';
 
 const NO_HASH = { hashKey: '' };
 
@@ -25,6 +26,10 @@ export class TargetGroupRuntime {
   #drainTimers: Map<string, NodeJS.Timeout>;
   /** Called when a target's state changes (metrics, logs). */
   onChange: (() => void) | null;
+  /** Called once per state change caused by an active health check (logging). */
+  onHealthTransition: ((target: Target, from: TargetState, to: TargetState) => void) | null;
+  /** Active health checks; null when `healthCheck.enabled` is false or the group is closed. */
+  #checker: HealthChecker | null;
 
   constructor(spec: ResolvedTargetGroup) {
     this.name = spec.name;
@@ -35,8 +40,11 @@ export class TargetGroupRuntime {
     this.#failOpen = false;
     this.#drainTimers = new Map();
     this.onChange = null;
+    this.onHealthTransition = null;
+    this.#checker = null;
     for (const t of spec.targets) this.register(t.host, t.port, t.weight, false);
     this.refresh();
+    if (spec.healthCheck.enabled) this.#startChecker();
   }
 
   /** Applies a new spec from a reload: algorithm, options, and the configured target list. */
@@ -57,8 +65,48 @@ export class TargetGroupRuntime {
       }
     }
     for (const [id, t] of this.targets) if (!wanted.has(id) && !t.draining) this.deregister(id, false);
-    for (const t of this.targets.values()) t.checksDisabled = !spec.healthCheck.enabled;
+    this.#updateHealthChecks(spec.healthCheck.enabled);
     this.refresh();
+  }
+
+  /** The active health checker, when checks are enabled (tests, status). */
+  get healthChecker(): HealthChecker | null {
+    return this.#checker;
+  }
+
+  #startChecker(): void {
+    this.#checker = new HealthChecker(this, {
+      onTransition: (t, from, to) => this.onHealthTransition?.(t, from, to),
+    });
+    this.#checker.start();
+  }
+
+  /**
+   * Reload: toggles or updates the checker. Turning checks on puts targets back to `initial`
+   * (an old verdict is stale); turning them off makes every target healthy and clears passive
+   * ejections, since no check would ever clear them.
+   */
+  #updateHealthChecks(enabled: boolean): void {
+    for (const t of this.targets.values()) {
+      const wasDisabled = t.checksDisabled;
+      t.checksDisabled = !enabled;
+      if (t.draining || t.removed) continue;
+      if (!enabled) {
+        t.passiveEjected = false;
+        t.reason = 'health checks disabled';
+      } else if (wasDisabled) {
+        t.activeHealthy = null;
+        t.reason = 'awaiting first health check';
+      }
+    }
+    if (!enabled) {
+      this.#checker?.stop();
+      this.#checker = null;
+    } else if (this.#checker === null) {
+      this.#startChecker();
+    } else {
+      this.#checker.update();
+    }
   }
 
   /** Adds a target (or revives a draining one). Returns it. */
@@ -79,6 +127,7 @@ export class TargetGroupRuntime {
       if (t.checksDisabled) t.reason = 'health checks disabled';
       this.targets.set(id, t);
     }
+    this.#checker?.sync();
     if (refresh) this.refresh();
     return t;
   }
@@ -173,6 +222,8 @@ export class TargetGroupRuntime {
 
   /** Closes every connection and timer (shutdown, or the group left the config). */
   close(): void {
+    this.#checker?.stop();
+    this.#checker = null;
     for (const timer of this.#drainTimers.values()) clearTimeout(timer);
     this.#drainTimers.clear();
     for (const t of this.targets.values()) closeTarget(t);
