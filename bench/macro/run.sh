@@ -160,6 +160,12 @@ timeout --foreground -k 60 "$budget" bash "$HARNESS" "${args[@]}" "${ADDS[@]+"${
   "${PASS[@]+"${PASS[@]}"}" || rc=$?
 [[ $rc == 124 ]] && note "ERROR: time limit of ${budget}s reached; the run was stopped"
 
+# The switchyard-log access log reaches ~1 GB in a default run: keep a sample, not the bulk.
+for f in "$OUT"/run/logs/*-access.log; do
+  [[ -f $f ]] || continue
+  n=$(wc -l < "$f"); head -n 1000 "$f" > "$f.head" && mv "$f.head" "$f"
+  note "$(basename "$f"): $n lines written during the run; kept the first 1000"
+done
 if [[ -f "$OUT/summary.md" ]]; then
   {
     echo
