@@ -2,17 +2,21 @@
  * The admin API (SPEC §6): JSON in, JSON out, on its own port, off the data path.
  *
  * Owns: routing admin requests, bearer-token auth (every endpoint but /healthz when a token is
- * set), body size limits for admin input, and clear JSON errors. Reads live state from the
- * Switchyard instance; never blocks a data-plane request.
+ * set, and the dashboard page itself, whose data calls need the token), body size limits for
+ * admin input, and clear JSON errors. Also serves GET /metrics (Prometheus text) and the
+ * dashboard (GET /, with its data at GET /api/v1/stats). Reads live state from the Switchyard
+ * instance; never blocks a data-plane request.
  */
 import http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { Switchyard } from '../control/switchyard.js';
 import { parseConfigText } from '../config/load.js';
+import { StatsSampler } from './dashboard/stats.js';
+import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard/page.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
 
-type Reply = { status: number; body: unknown };
+type Reply = { status: number; body: unknown } | { status: number; text: string; contentType: string };
 
 export class AdminServer {
   readonly #sy: Switchyard;
@@ -20,12 +24,14 @@ export class AdminServer {
   readonly #port: number;
   readonly #token: Buffer | null;
   readonly #server: http.Server;
+  readonly #stats: StatsSampler;
 
   constructor(sy: Switchyard, host: string, port: number, token: string) {
     this.#sy = sy;
     this.#host = host;
     this.#port = port;
     this.#token = token === '' ? null : Buffer.from(token);
+    this.#stats = new StatsSampler(sy);
     this.#server = http.createServer((req, res) => {
       this.#handle(req, res).catch((err: unknown) => {
         sy.log.error({ err }, 'admin request failed');
@@ -48,12 +54,14 @@ export class AdminServer {
       this.#server.listen({ host: this.#host, port: this.#port }, () => {
         this.#server.off('error', reject);
         this.#sy.log.info(`admin http://${this.#host.includes(':') ? `[${this.#host}]` : this.#host}:${this.port}`);
+        this.#stats.start();
         resolve();
       });
     });
   }
 
   close(): Promise<void> {
+    this.#stats.stop();
     return new Promise((resolve) => {
       this.#server.close(() => resolve());
       this.#server.closeAllConnections();
@@ -76,17 +84,40 @@ export class AdminServer {
       send(res, 200, { status: 'ok', generation: this.#sy.generation });
       return;
     }
+    if (path === '/' && (method === 'GET' || method === 'HEAD')) {
+      // The page holds no data; its calls to /api/v1/stats carry the token (see page.ts).
+      const body = method === 'HEAD' ? '' : DASHBOARD_HTML;
+      res.writeHead(200, {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Length': Buffer.byteLength(DASHBOARD_HTML),
+        'Cache-Control': 'no-store',
+        'Content-Security-Policy': DASHBOARD_CSP,
+        'X-Content-Type-Options': 'nosniff',
+        'Referrer-Policy': 'no-referrer',
+      });
+      res.end(body);
+      return;
+    }
     if (!this.#authorized(req)) {
       res.setHeader('WWW-Authenticate', 'Bearer');
       send(res, 401, { error: 'missing or wrong bearer token (Authorization: Bearer <admin.token>)' });
       return;
     }
     const r = await this.#route(method, path, req);
-    send(res, r.status, r.body);
+    if ('text' in r) sendText(res, r.status, r.contentType, r.text);
+    else send(res, r.status, r.body);
   }
 
   async #route(method: string, path: string, req: http.IncomingMessage): Promise<Reply> {
     const sy = this.#sy;
+    if (path === '/metrics') {
+      if (method !== 'GET') return notAllowed('GET');
+      return { status: 200, text: await sy.metrics.render(), contentType: sy.metrics.contentType };
+    }
+    if (path === '/api/v1/stats') {
+      if (method !== 'GET') return notAllowed('GET');
+      return { status: 200, body: this.#stats.report() };
+    }
     if (path === '/api/v1/status') {
       if (method !== 'GET') return notAllowed('GET');
       return { status: 200, body: statusOf(sy) };
@@ -103,7 +134,10 @@ export class AdminServer {
       const text = await readBody(req);
       if (text === null) return { status: 413, body: { error: `config body larger than ${MAX_BODY} bytes` } };
       const parsed = parseConfigText(text, 'request body', process.env);
-      if (!parsed.ok) return { status: 400, body: { error: 'config rejected; the running config stays', errors: parsed.errors } };
+      if (!parsed.ok) {
+        sy.metrics.countReload(false);
+        return { status: 400, body: { error: 'config rejected; the running config stays', errors: parsed.errors } };
+      }
       const r = await sy.apply(parsed.config);
       return r.ok ? { status: 200, body: { status: 'applied', generation: r.generation } } : { status: 400, body: { error: 'config rejected; the running config stays', errors: r.errors } };
     }
@@ -150,6 +184,11 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   }
   const text = JSON.stringify(body, null, 2) + '\n';
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+  res.end(text);
+}
+
+function sendText(res: http.ServerResponse, status: number, contentType: string, text: string): void {
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
   res.end(text);
 }
 

@@ -3,6 +3,7 @@
  * The `switchyard` command: subcommand dispatch (SPEC §1).
  */
 import { runValidate } from './validate.js';
+import { runExplain } from './explain.js';
 import { runServer } from './run.js';
 import { runQuickstart } from './quickstart.js';
 import { startDemoBackend } from './demo-backend.js';
@@ -11,6 +12,9 @@ import { parseArgs, option } from './args.js';
 const USAGE = `usage:
   switchyard --config FILE            run the load balancer (also: switchyard run --config FILE)
   switchyard validate FILE            check a config; exit 0 if valid, 1 with every error
+  switchyard explain FILE 'METHOD URL' [-H 'Name: value']... [--source-ip IP] [--cookie k=v]...
+                     [--admin URL [--admin-token T]] [--json]
+                                      which listener, rule, action and targets a request meets, and why
   switchyard demo-backend --port N [--name NAME]
                                       a tiny HTTP target that echoes the request as JSON
   switchyard quickstart               demo backends + examples/quickstart.yaml (npm start)`;
@@ -44,8 +48,7 @@ async function main(argv: string[]): Promise<number> {
     case 'quickstart':
       return runQuickstart(out, err);
     case 'explain':
-      err('switchyard explain is not available in this version (see issue: explain).');
-      return 2;
+      return runExplain(rest, out, err);
     case '-h':
     case '--help':
     case 'help':

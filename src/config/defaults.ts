@@ -24,6 +24,7 @@ import type {
   TargetGroupProtocol,
   XForwardedForMode,
   ListenerConfig,
+  ProxyProtocolMode,
   RuleConfig,
 } from './types.js';
 
@@ -46,6 +47,11 @@ export const DEFAULTS = {
   admin: { host: '127.0.0.1', port: 9090, token: '' },
   accessLog: { path: 'stdout' },
   listener: { host: '0.0.0.0' },
+  /**
+   * TCP/UDP listeners. TCP idle: the NLB's fixed 350 s (long-lived database and broker
+   * connections); UDP flow idle: 30 s, Linux conntrack's UDP timeout (docs/decisions/0005).
+   */
+  layer4: { tcpIdleTimeoutSeconds: 350, udpIdleTimeoutSeconds: 30, maxFlows: 10000 },
   tls: {
     minVersion: 'TLSv1.2',
     alpn: ['h2', 'http/1.1'],
@@ -74,6 +80,7 @@ export const DEFAULTS = {
     connectTimeoutMs: 3000,
     responseTimeoutMs: 60000,
     retryIdempotentRequests: false,
+    proxyProtocol: 'off',
   },
   /**
    * The SPEC example's values. `protocol` has no fixed default: it follows the group (see
@@ -229,6 +236,10 @@ export interface ResolvedListener {
   /** In document order (not sorted by priority). */
   readonly rules: readonly ResolvedRule[];
   readonly defaultAction: ResolvedAction;
+  /** TCP: connection idle timeout; UDP: flow idle timeout. Null on HTTP/HTTPS listeners. */
+  readonly idleTimeoutSeconds: number | null;
+  /** UDP: most flows at once. Null on other listeners. */
+  readonly maxFlows: number | null;
 }
 
 export interface ResolvedTarget {
@@ -273,6 +284,8 @@ export interface ResolvedTargetGroup {
   readonly connectTimeoutMs: number;
   readonly responseTimeoutMs: number;
   readonly retryIdempotentRequests: boolean;
+  /** PROXY protocol header towards targets (TCP groups). */
+  readonly proxyProtocol: ProxyProtocolMode;
 }
 
 /** A validated config with every default applied. Deeply frozen. */
@@ -335,6 +348,13 @@ function resolveListener(l: ListenerConfig): ResolvedListener {
     },
     rules: (l.rules ?? []).map(resolveRule),
     defaultAction: resolveAction(l.defaultAction),
+    idleTimeoutSeconds:
+      l.protocol === 'TCP'
+        ? (l.idleTimeoutSeconds ?? DEFAULTS.layer4.tcpIdleTimeoutSeconds)
+        : l.protocol === 'UDP'
+          ? (l.idleTimeoutSeconds ?? DEFAULTS.layer4.udpIdleTimeoutSeconds)
+          : null,
+    maxFlows: l.protocol === 'UDP' ? (l.maxFlows ?? DEFAULTS.layer4.maxFlows) : null,
   };
 }
 
@@ -449,7 +469,8 @@ function resolveTargetGroup(g: TargetGroupConfig): ResolvedTargetGroup {
           : null,
     targets: (g.targets ?? []).map((t) => ({ host: t.host, port: t.port, weight: t.weight ?? DEFAULTS.weight })),
     healthCheck: {
-      enabled: hc.enabled ?? dh.enabled,
+      // UDP targets cannot be probed over UDP; checks are opt-in there (docs/decisions/0005).
+      enabled: hc.enabled ?? (protocol === 'UDP' ? false : dh.enabled),
       protocol: hc.protocol ?? defaultHealthCheckProtocol(protocol),
       path: hc.path ?? dh.path,
       port: hc.port ?? dh.port,
@@ -470,6 +491,7 @@ function resolveTargetGroup(g: TargetGroupConfig): ResolvedTargetGroup {
     connectTimeoutMs: g.connectTimeoutMs ?? d.connectTimeoutMs,
     responseTimeoutMs: g.responseTimeoutMs ?? d.responseTimeoutMs,
     retryIdempotentRequests: g.retryIdempotentRequests ?? d.retryIdempotentRequests,
+    proxyProtocol: g.proxyProtocol ?? d.proxyProtocol,
   };
 }
 

@@ -367,12 +367,24 @@ const definitions: Record<string, JsonSchema> = {
         default: [],
       },
       defaultAction: { ...ref('action'), description: 'What happens when no rule matches.' } as JsonSchema,
+      idleTimeoutSeconds: positive(
+        `TCP/UDP only: a TCP connection with no bytes either way, or a UDP flow with no datagram either way, is closed after this. Default ${DEFAULTS.layer4.tcpIdleTimeoutSeconds} for TCP, ${DEFAULTS.layer4.udpIdleTimeoutSeconds} for UDP (HTTP listeners use settings.idleTimeoutSeconds).`,
+      ),
+      maxFlows: int(
+        'UDP only: most flows (client address and port) at once; datagrams that would open another flow are dropped.',
+        1,
+        undefined,
+        DEFAULTS.layer4.maxFlows,
+      ),
     },
     ['name', 'protocol', 'port', 'defaultAction'],
   ),
 
   healthCheck: obj('Active health checks.', {
-    enabled: bool('false: targets are used immediately and never checked.', DEFAULTS.healthCheck.enabled),
+    enabled: bool(
+      'false: targets are used immediately and never checked. Default true, except for UDP groups (false: UDP cannot be probed; enable a TCP or HTTP check on a port the target serves).',
+      DEFAULTS.healthCheck.enabled,
+    ),
     protocol: str('HTTP, HTTPS or TCP (connect only). Default: the group protocol; TCP for TCP/UDP groups.', {
       enum: ['HTTP', 'HTTPS', 'TCP'],
     }),
@@ -469,6 +481,10 @@ const definitions: Record<string, JsonSchema> = {
         'Also retry GET/HEAD/OPTIONS/PUT/DELETE once elsewhere after a 502/504.',
         DEFAULTS.targetGroup.retryIdempotentRequests,
       ),
+      proxyProtocol: str('TCP groups only: send a PROXY protocol header (v1 text or v2 binary) so targets learn the client address.', {
+        enum: ['off', 'v1', 'v2'],
+        default: DEFAULTS.targetGroup.proxyProtocol,
+      }),
     },
     ['name'],
   ),

@@ -19,6 +19,7 @@ export type AlgorithmName =
 export type XForwardedForMode = 'append' | 'preserve' | 'remove';
 export type DesyncMitigation = 'monitor' | 'defensive' | 'strictest';
 export type RedirectStatus = 301 | 302 | 303 | 307 | 308;
+export type ProxyProtocolMode = 'off' | 'v1' | 'v2';
 
 export interface SettingsConfig {
   /** Number of data-plane processes, or "auto" (one per core). Default 1. */
@@ -177,6 +178,10 @@ export interface ListenerConfig {
   readonly tls?: ListenerTlsConfig;
   readonly rules?: readonly RuleConfig[];
   readonly defaultAction: ActionConfig;
+  /** TCP/UDP listeners only: connection (TCP) or flow (UDP) idle timeout. Default TCP 350, UDP 30. */
+  readonly idleTimeoutSeconds?: number;
+  /** UDP listeners only: most flows at once; datagrams that would open another are dropped. Default 10000. */
+  readonly maxFlows?: number;
 }
 
 export interface TargetConfig {
@@ -226,6 +231,8 @@ export interface TargetGroupConfig {
   readonly connectTimeoutMs?: number;
   readonly responseTimeoutMs?: number;
   readonly retryIdempotentRequests?: boolean;
+  /** TCP groups only: send a PROXY protocol header to targets. Default off. */
+  readonly proxyProtocol?: ProxyProtocolMode;
 }
 
 export interface Config {

@@ -15,11 +15,11 @@ import { loadConfigFile, parseConfigText } from '../config/load.js';
 import { validateConfig, locateNowhere } from '../config/validate.js';
 import type { ConfigError } from '../config/errors.js';
 import { TargetGroupRuntime } from '../targets/target-group.js';
-import { isBalancerName } from '../targets/balancers/registry.js';
 import { HttpListener, type ListenerHooks } from '../listener/http-listener.js';
 import { createAccessLog, type AccessLog } from '../observability/access-log.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { AdminServer } from '../admin/server.js';
+import { Metrics, combineHooks } from '../observability/metrics.js';
 
 export interface SwitchyardOptions {
   /** Path of the YAML/JSON config file (needed for reload). */
@@ -41,6 +41,8 @@ export class Switchyard {
   readonly log: Logger;
   readonly groups: Map<string, TargetGroupRuntime>;
   readonly listeners: Map<string, HttpListener>;
+  /** Request, connection, health and reload metrics (GET /metrics, the dashboard). */
+  readonly metrics: Metrics;
   readonly #opts: SwitchyardOptions;
   #runtime: RuntimeConfig | null;
   #generation: number;
@@ -56,6 +58,7 @@ export class Switchyard {
     this.log = opts.logger ?? createLogger();
     this.groups = new Map();
     this.listeners = new Map();
+    this.metrics = new Metrics(() => this.groups.values());
     this.#runtime = null;
     this.#generation = 0;
     this.#accessLog = createAccessLog('off');
@@ -111,20 +114,32 @@ export class Switchyard {
   /** Re-reads the config file and applies it (SIGHUP, POST /api/v1/reload). */
   async reload(): Promise<ApplyResult> {
     const doc = await this.#load();
-    if (!doc.ok) return { ok: false, errors: doc.errors };
+    if (!doc.ok) {
+      this.metrics.countReload(false);
+      return { ok: false, errors: doc.errors };
+    }
     return this.apply(doc.config);
   }
 
   /** Validates a parsed document (admin PUT /api/v1/config) and applies it. */
   async applyDocument(document: unknown): Promise<ApplyResult> {
     const errors = validateConfig(document, locateNowhere);
-    if (errors.length > 0) return { ok: false, errors };
+    if (errors.length > 0) {
+      this.metrics.countReload(false);
+      return { ok: false, errors };
+    }
     return this.apply(document as Config);
   }
 
   /** Applies a validated config: all of it, or none of it. Applies run one at a time. */
   apply(config: Config): Promise<ApplyResult> {
-    const run = this.#applying.then(() => this.#apply(config));
+    const run = this.#applying.then(async () => {
+      // The first apply is the start, not a reload.
+      const reload = this.#runtime !== null;
+      const r = await this.#apply(config);
+      if (reload) this.metrics.countReload(r.ok);
+      return r;
+    });
     this.#applying = run.catch(() => undefined);
     return run;
   }
@@ -157,7 +172,7 @@ export class Switchyard {
     // Listeners: bind the new ones before the swap, so a port in use rejects the whole config.
     const opened: HttpListener[] = [];
     const accessLog = this.#accessLogFor(resolved);
-    const hooks = this.#opts.hooks ?? {};
+    const hooks = combineHooks(this.metrics, this.#opts.hooks);
     for (const [name, compiled] of runtime.listeners) {
       const current = this.listeners.get(name);
       if (current && current.listener.host === compiled.host && current.listener.port === compiled.port && compiled.protocol === current.listener.protocol) continue;
@@ -276,7 +291,6 @@ function notYetAvailable(resolved: ResolvedConfig): ConfigError[] {
     l.rules.forEach((r, j) => check(r.action, `/listeners/${i}/rules/${j}`));
   });
   resolved.targetGroups.forEach((g, i) => {
-    if (!isBalancerName(g.algorithm)) out.push(unsupported(`/targetGroups/${i}/algorithm`, `target group ${g.name}: algorithm ${g.algorithm} is not available yet; use round_robin, least_outstanding_requests, random or weighted_random`));
     if (g.stickiness.enabled) out.push(unsupported(`/targetGroups/${i}/stickiness`, `target group ${g.name}: stickiness is not available yet`));
     if (g.protocol !== 'HTTP') out.push(unsupported(`/targetGroups/${i}/protocol`, `target group ${g.name}: protocol ${g.protocol} is not available yet; use HTTP`));
     if (g.protocolVersion !== 'HTTP1') out.push(unsupported(`/targetGroups/${i}/protocolVersion`, `target group ${g.name}: ${g.protocolVersion} to targets is not available yet; use HTTP1`));

@@ -18,6 +18,8 @@ export class ClientRequest {
   readonly method: string;
   readonly url: string;
   readonly versionMinor: number;
+  /** llhttp also accepts 0.9 and 2.x request lines; dispatch answers those 505. */
+  versionMajor: number;
   readonly rawHeaders: string[];
   /** llhttp's verdict from the version and Connection headers. */
   readonly keepAlive: boolean;
@@ -65,6 +67,7 @@ export class ClientRequest {
     this.method = method;
     this.url = url;
     this.versionMinor = versionMinor;
+    this.versionMajor = 1;
     this.rawHeaders = rawHeaders;
     this.keepAlive = keepAlive;
     this.upgrade = upgrade;
@@ -108,7 +111,8 @@ export class ClientRequest {
 
 /** Bytes of a request head as received (request line, fields, CRLFs), for the access log. */
 function headSize(method: string, url: string, raw: readonly string[]): number {
-  let n = method.length + url.length + 13;
+  // "METHOD SP url SP HTTP/1.x CRLF"
+  let n = method.length + 1 + url.length + 1 + 8 + 2;
   for (let i = 0; i < raw.length; i++) n += raw[i]!.length + 2;
   return n + 2;
 }

@@ -34,6 +34,8 @@ const enum Timer {
   NONE,
   IDLE,
   HEAD,
+  /** A request body stopped arriving while we were reading it (idle timeout → 408). */
+  BODY,
 }
 
 export class ClientConnection {
@@ -57,6 +59,8 @@ export class ClientConnection {
   /** A finished request whose remaining body is being read and dropped. */
   #awaitingBody: ClientRequest | null;
   #closing: boolean;
+  /** The last response is written and the connection is closing: further input is dropped. */
+  #ended: boolean;
   #closed: boolean;
   #tunnel: boolean;
   /** Called when the socket drains after a write returned false. */
@@ -81,6 +85,7 @@ export class ClientConnection {
     this.#pendingError = null;
     this.#awaitingBody = null;
     this.#closing = false;
+    this.#ended = false;
     this.#closed = false;
     this.#tunnel = false;
     this.drainWaiter = null;
@@ -122,10 +127,21 @@ export class ClientConnection {
   /** Pauses reading from the client (request body backpressure, pipelining). */
   pauseReading(): void {
     this.socket.pause();
+    this.#bodyTimer();
   }
 
   resumeReading(): void {
     if (!this.#closed && this.#queue.length === 0) this.socket.resume();
+    this.#bodyTimer();
+  }
+
+  /**
+   * Whether the connection can go on after `req` were answered now: its body is complete, or
+   * the rest is small enough to read and drop (see finishResponse). A response head written
+   * while this is false must say `Connection: close`.
+   */
+  canContinueAfter(req: ClientRequest): boolean {
+    return req.bodyComplete || (!req.chunked && req.contentLength - req.bodyBytes <= DISCARD_LIMIT);
   }
 
   /**
@@ -145,10 +161,10 @@ export class ClientConnection {
     if (!req.bodyComplete) {
       // Answered before the request body ended: read and drop the rest of a bounded body,
       // then go on; a large or unbounded one ends the connection.
-      const left = req.contentLength - req.bodyBytes;
-      if (!req.chunked && left <= DISCARD_LIMIT) {
+      if (this.canContinueAfter(req)) {
         this.#awaitingBody = req;
         this.socket.resume();
+        this.#bodyTimer();
         return;
       }
       this.#end();
@@ -164,12 +180,16 @@ export class ClientConnection {
       this.ctx.onRequestDone(this, req);
     }
     if (this.current === req) this.current = null;
+    // What was relayed so far (the head may still be corked for this tick) leaves before the
+    // cut, so the client sees a truncated response rather than none.
+    while (this.socket.writableCorked > 0) this.socket.uncork();
     this.destroy();
   }
 
   /** Answers `req` with a generated error and, when `close`, ends the connection. */
   replyError(req: ClientRequest, kind: ProxyErrorKind, close = false, extra?: readonly (readonly [string, string])[]): void {
-    const mustClose = close || !req.keepAlive || this.ctx.draining;
+    if (req.finished) return; // already answered (or the client left): one response per request
+    const mustClose = close || !req.keepAlive || this.ctx.draining || !this.canContinueAfter(req);
     req.status = kind.status;
     req.error = kind.code;
     const buf = renderErrorReply(kind.status, kind.reason, mustClose, req.method === 'HEAD', extra);
@@ -204,8 +224,10 @@ export class ClientConnection {
 
   #end(): void {
     this.#closing = true;
+    this.#ended = true;
     this.#clearTimer();
     this.socket.end();
+    this.socket.resume();
     // Don't wait forever for the client to close its side.
     this.#timer = setTimeout(() => this.destroy(), 5000);
     this.#timer.unref();
@@ -227,9 +249,14 @@ export class ClientConnection {
       }
       if (this.#parsing === null) this.#arm(Timer.IDLE);
       this.socket.resume();
+      this.#bodyTimer();
       return;
     }
+    // Reading stopped when `next` was queued; its body (or the next request) may still be on
+    // the way. An upgrade's tunnel bytes wait for the 101 instead.
+    if (this.#queue.length === 0 && !next.upgrade) this.socket.resume();
     this.#start(next);
+    this.#bodyTimer();
   }
 
   #start(req: ClientRequest): void {
@@ -237,8 +264,19 @@ export class ClientConnection {
     this.ctx.dispatch(this, req);
   }
 
+  /**
+   * Runs the body timer while a request body is expected and we are reading (not while reading
+   * is paused for backpressure or pipelining: that wait is ours, not the client's).
+   */
+  #bodyTimer(): void {
+    const req = this.#parsing;
+    if (req !== null && !req.bodyComplete && !this.#ended && !this.#closed && !this.socket.isPaused()) this.#arm(Timer.BODY);
+    else if (this.#timerKind === Timer.BODY) this.#clearTimer();
+  }
+
   #arm(kind: Timer): void {
-    const ms = kind === Timer.IDLE ? this.ctx.listener.settings.idleTimeoutMs : this.ctx.listener.settings.requestHeaderTimeoutMs;
+    const s = this.ctx.listener.settings;
+    const ms = kind === Timer.HEAD ? s.requestHeaderTimeoutMs : s.idleTimeoutMs;
     if (ms <= 0) {
       this.#clearTimer();
       return;
@@ -266,6 +304,10 @@ export class ClientConnection {
       if (this.idle) this.destroy();
       return;
     }
+    if (kind === Timer.BODY) {
+      this.#onBodyTimeout();
+      return;
+    }
     // Request head not complete in time.
     if (this.current === null) this.#replyParseError(ProxyErrors.HEAD_TIMEOUT);
     else {
@@ -285,8 +327,15 @@ export class ClientConnection {
       this.#url += url;
     };
     const onHeadersComplete: OnHeadersComplete = (
-      _major, minor, headers, method, url, _status, _message, upgrade, shouldKeepAlive,
+      major, minor, headers, method, url, _status, _message, upgrade, shouldKeepAlive,
     ) => {
+      if (this.#ended || this.#pendingError !== null) {
+        // The connection ends after its final response (or a pending error): nothing more is
+        // served on it.
+        this.#headers = [];
+        this.#url = '';
+        return 0;
+      }
       let raw = headers;
       if (raw === undefined) {
         raw = this.#headers;
@@ -311,6 +360,7 @@ export class ClientConnection {
         this.ctx.listener,
         performance.now(),
       );
+      req.versionMajor = major;
       this.#parsing = req;
       if (this.#timerKind === Timer.HEAD) this.#clearTimer();
       this.ctx.inspectHead(this, req);
@@ -321,6 +371,7 @@ export class ClientConnection {
         this.#queue.push(req);
         this.socket.pause();
       }
+      this.#bodyTimer();
       return 0;
     };
     p[kOnHeadersComplete] = onHeadersComplete;
@@ -329,15 +380,24 @@ export class ClientConnection {
       if (req === null) return;
       req.bodyBytes += chunk.length;
       req.bytesIn += chunk.length;
-      if (req.finished) return;
-      if (req.sink !== null) req.sink.onBody(chunk);
-      else req.bodyChunks.push(chunk);
+      if (!req.finished) {
+        const limit = req.listener.settings.maxRequestBodyBytes;
+        if (limit > 0 && req.bodyBytes > limit) {
+          // A chunked body (or one behind a pipelined request) grew over the limit while streaming.
+          this.#bodyTooLarge(req);
+          return;
+        }
+        if (req.sink !== null) req.sink.onBody(chunk);
+        else req.bodyChunks.push(chunk);
+      }
+      this.#bodyTimer();
     };
     p[kOnMessageComplete] = () => {
       const req = this.#parsing;
       this.#parsing = null;
       if (req === null) return;
       req.bodyComplete = true;
+      if (this.#timerKind === Timer.BODY) this.#clearTimer();
       if (req.sink !== null && !req.finished) req.sink.onBodyEnd();
       if (this.#awaitingBody === req) {
         this.#awaitingBody = null;
@@ -347,7 +407,9 @@ export class ClientConnection {
   }
 
   #onData(chunk: Buffer): void {
-    if (this.#closed) return;
+    // After the final response, input is read and dropped (reading on avoids a reset that could
+    // destroy the response before the client has read it).
+    if (this.#closed || this.#ended) return;
     const ret = this.#parser.execute(chunk);
     if (typeof ret !== 'number') {
       this.#onParseError(ret as HttpParseError);
@@ -364,6 +426,7 @@ export class ClientConnection {
   }
 
   #onParseError(err: HttpParseError): void {
+    if (this.#ended) return;
     const kind = err.code === HPE_HEADER_OVERFLOW ? ProxyErrors.HEADERS_TOO_LARGE : ProxyErrors.BAD_REQUEST;
     this.ctx.onParseError(this, err);
     this.socket.pause();
@@ -388,6 +451,43 @@ export class ClientConnection {
       return;
     }
     this.#replyParseError(kind);
+  }
+
+  /** No request body bytes for the idle timeout while we were reading them. */
+  #onBodyTimeout(): void {
+    const req = this.#parsing;
+    if (req === null || req.bodyComplete) return;
+    if (req.finished) {
+      // Answered already; we were only draining the rest of its body.
+      this.destroy();
+      return;
+    }
+    if (req !== this.current) return; // queued behind a request in flight: reading is paused
+    if (req.responseStarted) return; // the target is answering; the exchange owns the outcome
+    this.#parsing = null;
+    this.socket.pause();
+    req.sink?.abort();
+    req.detach();
+    req.bodyChunks = [];
+    this.replyError(req, ProxyErrors.BODY_TIMEOUT, true);
+  }
+
+  /** The body of `req` went over maxRequestBodyBytes: 413 when possible, else cut; then close. */
+  #bodyTooLarge(req: ClientRequest): void {
+    this.#parsing = null;
+    req.bodyChunks = [];
+    this.socket.pause();
+    if (req !== this.current) {
+      // Pipelined behind a request in flight: answered in turn, after the ones before it.
+      const i = this.#queue.indexOf(req);
+      if (i >= 0) this.#queue.splice(i, 1);
+      this.#pendingError = ProxyErrors.BODY_TOO_LARGE;
+      return;
+    }
+    req.sink?.abort();
+    req.detach();
+    if (!req.responseStarted) this.replyError(req, ProxyErrors.BODY_TOO_LARGE, true);
+    else this.abortResponse(req);
   }
 
   #replyParseError(kind: ProxyErrorKind): void {

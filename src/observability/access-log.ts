@@ -36,16 +36,41 @@ export interface AccessLog {
 
 const OFF: AccessLog = { enabled: false, write() {}, close: async () => {} };
 
+/**
+ * Lines are batched up to 4 KiB per write; this bounds how long a line can wait in the batch
+ * when traffic is light (without it, a quiet load balancer's log stays empty until shutdown).
+ */
+const FLUSH_INTERVAL_MS = 1000;
+
 /** `stdout`, `off`, or a file path (appended to, created when missing). */
 export function createAccessLog(path: string): AccessLog {
   if (path === 'off') return OFF;
   const dest = pino.destination({ dest: path === 'stdout' ? 1 : path, sync: false, minLength: 4096, mkdir: true });
+  let ready = false;
+  let pending = false;
+  let closed = false;
+  dest.once('ready', () => {
+    ready = true;
+  });
+  const flusher = setInterval(() => {
+    if (!ready || !pending || closed) return;
+    pending = false;
+    try {
+      dest.flush();
+    } catch {
+      // Closed under us: nothing to flush.
+    }
+  }, FLUSH_INTERVAL_MS);
+  flusher.unref();
   return {
     enabled: true,
     write(record) {
       dest.write(JSON.stringify(record) + '\n');
+      pending = true;
     },
     close() {
+      clearInterval(flusher);
+      closed = true;
       return new Promise((resolve) => {
         try {
           dest.flushSync();

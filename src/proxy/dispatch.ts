@@ -17,6 +17,7 @@ import { ProxyErrors } from './errors.js';
 import { H, countForwardedFor, headerCode } from './headers.js';
 import { renderLocalReply } from './local-reply.js';
 import { Exchange, type ExchangeOptions } from './exchange.js';
+import { hashKeyOf } from '../targets/hash-key.js';
 
 const MAX_FORWARDED_FOR = 30;
 
@@ -65,6 +66,7 @@ const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::\d{
 
 export function dispatchRequest(conn: ClientConnection, req: ClientRequest, dc: DispatchContext): void {
   const settings = req.listener.settings;
+  if (req.versionMajor !== 1) return conn.replyError(req, ProxyErrors.BAD_VERSION, true);
   if (req.url.length > settings.maxUriBytes) return conn.replyError(req, ProxyErrors.URI_TOO_LONG, true);
   if (req.rawHeaders.length > settings.maxRequestHeaderCount * 2) return conn.replyError(req, ProxyErrors.HEADERS_TOO_LARGE, true);
   if (req.method === 'CONNECT') return conn.replyError(req, ProxyErrors.NOT_IMPLEMENTED, true);
@@ -109,7 +111,7 @@ export function dispatchRequest(conn: ClientConnection, req: ClientRequest, dc: 
 function runAction(conn: ClientConnection, req: ClientRequest, action: CompiledAction, view: RequestView, query: string, dc: DispatchContext): void {
   switch (action.kind) {
     case 'fixedResponse': {
-      const close = !req.keepAlive || conn.ctx.draining;
+      const close = !req.keepAlive || conn.ctx.draining || !conn.canContinueAfter(req);
       const head = req.method === 'HEAD';
       const buf = close ? (head ? action.closeHead : action.close) : head ? action.keepAliveHead : action.keepAlive;
       req.status = action.statusCode;
@@ -121,7 +123,7 @@ function runAction(conn: ClientConnection, req: ClientRequest, action: CompiledA
     }
     case 'redirect': {
       const r = action.redirect.render({ protocol: dc.proto, host: view.host, port: dc.port, path: view.path, query });
-      const close = !req.keepAlive || conn.ctx.draining;
+      const close = !req.keepAlive || conn.ctx.draining || !conn.canContinueAfter(req);
       const buf = renderLocalReply({ status: r.statusCode, headers: [['Location', r.location]], close, headOnly: req.method === 'HEAD' });
       req.status = r.statusCode;
       req.bytesOut += buf.length;
@@ -152,9 +154,12 @@ function forward(conn: ClientConnection, req: ClientRequest, action: CompiledFor
   if (action.rewrite !== null) path = path.replace(action.rewrite.regex, action.rewrite.replace);
   if (path.charCodeAt(0) !== 47) path = '/' + path;
   const websocket = req.upgrade && isWebSocketUpgrade(req.rawHeaders);
+  // Only consistent_hash groups have a hashOn: no other algorithm pays for a key.
+  const hashOn = group.hashOn;
   const exchange = new Exchange(conn, req, action, group, {
     path,
     query: view.query,
+    hashKey: hashOn === null ? '' : hashKeyOf(hashOn, view),
     websocket,
     listenerProto: dc.proto,
     listenerPort: dc.port,

@@ -32,6 +32,7 @@ export const ProxyErrors = Object.freeze({
   URI_TOO_LONG: kind('SY_ERR_CLIENT_URI_TOO_LONG', 414, 'client', false, 'request URI too long'),
   HEADERS_TOO_LARGE: kind('SY_ERR_CLIENT_HEADERS_TOO_LARGE', 431, 'client', false, 'request headers too large'),
   NOT_IMPLEMENTED: kind('SY_ERR_CLIENT_NOT_IMPLEMENTED', 501, 'client', false, 'not implemented'),
+  BAD_VERSION: kind('SY_ERR_CLIENT_BAD_VERSION', 505, 'client', false, 'only HTTP/1.0 and HTTP/1.1 are served here'),
   XFF_TOO_LONG: kind('SY_ERR_CLIENT_XFF_TOO_LONG', 463, 'client', false, 'X-Forwarded-For has more than 30 addresses'),
   CONNECT_REFUSED: kind('SY_ERR_TARGET_CONNECT_REFUSED', 502, 'target', true, 'target refused the connection'),
   CONNECT_FAILED: kind('SY_ERR_TARGET_CONNECT_FAILED', 502, 'target', true, 'could not connect to target'),

@@ -42,6 +42,8 @@ function uncork(socket: { uncork(): void }): void {
 export interface ExchangeOptions {
   readonly path: string;
   readonly query: string;
+  /** The request's hash key for a consistent_hash group; '' for every other algorithm. */
+  readonly hashKey: string;
   readonly websocket: boolean;
   readonly listenerProto: 'http' | 'https';
   readonly listenerPort: string;
@@ -109,7 +111,7 @@ export class Exchange implements UpstreamHandler, BodySink {
   }
 
   #attempt(lastError: ProxyErrorKind | null): void {
-    const target = this.#group.pick(this.#excluded);
+    const target = this.#group.pick(this.#excluded, this.#opts.hashKey);
     if (target === undefined) {
       this.#fail(lastError ?? ProxyErrors.NO_TARGETS);
       return;
@@ -126,7 +128,14 @@ export class Exchange implements UpstreamHandler, BodySink {
   // --- UpstreamHandler -------------------------------------------------------------------
 
   onUpstreamReady(conn: UpstreamConnection): void {
-    if (this.#done) return;
+    if (this.#done || this.#req.finished) {
+      // The request ended (client gone, 413 on its body) while we were connecting: send
+      // nothing; the unused connection goes back to the pool.
+      this.#upstream = null;
+      conn.pool.release(conn);
+      this.#finish();
+      return;
+    }
     this.#upstream = conn;
     this.#ready = true;
     const req = this.#req;
@@ -176,6 +185,9 @@ export class Exchange implements UpstreamHandler, BodySink {
         req.responseHeadMs = performance.now();
         return 2;
       }
+      // 101 to a request that asked for no WebSocket upgrade: never relayed; the pool fails
+      // the exchange as a malformed response (502).
+      if (statusCode === 101) return 0;
       // Interim response (100 Continue, 103): relay to HTTP/1.1 clients as it came.
       if (req.versionMinor >= 1) this.#conn.write(buildResponseHead(statusCode, statusMessage, raw, '', '', false));
       this.#armResponseTimer();
@@ -202,7 +214,11 @@ export class Exchange implements UpstreamHandler, BodySink {
       this.#framing = ClientFraming.CLOSE;
     }
     this.#clientKeepAlive =
-      req.keepAlive && this.#framing !== ClientFraming.CLOSE && !req.upgrade && !this.#conn.ctx.draining;
+      req.keepAlive &&
+      this.#framing !== ClientFraming.CLOSE &&
+      !req.upgrade &&
+      !this.#conn.ctx.draining &&
+      this.#conn.canContinueAfter(req);
     let extra = '';
     if (!this.#clientKeepAlive) extra = 'connection: close\r\n';
     else if (req.versionMinor === 0) extra = 'connection: keep-alive\r\n';

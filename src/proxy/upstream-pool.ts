@@ -153,6 +153,8 @@ export class UpstreamConnection {
   #interim: boolean;
   #finalDone: boolean;
   #poisoned: boolean;
+  /** The response is malformed in a way llhttp accepts (an unrequested 101): fail with 502. */
+  #badResponse: boolean;
   #upgradePending: boolean;
   #trailers: string[] | null;
   #keepAlive: boolean;
@@ -176,6 +178,7 @@ export class UpstreamConnection {
     this.#interim = false;
     this.#finalDone = false;
     this.#poisoned = false;
+    this.#badResponse = false;
     this.#upgradePending = false;
     this.#trailers = null;
     this.#keepAlive = true;
@@ -304,6 +307,12 @@ export class UpstreamConnection {
         this.#upgradePending = true;
         return 2;
       }
+      if (status === 101) {
+        // Switching protocols the exchange did not ask for.
+        this.#poisoned = true;
+        this.#badResponse = true;
+        return 1;
+      }
       if (this.expectNoBody && verdict === 0) return 1;
       return verdict;
     };
@@ -348,6 +357,10 @@ export class UpstreamConnection {
       const rest = typeof ret === 'number' ? chunk.subarray(ret) : chunk.subarray(chunk.length);
       if (h?.onUpgrade) h.onUpgrade(this, rest);
       else this.destroy();
+      return;
+    }
+    if (this.#badResponse) {
+      this.#fail(ProxyErrors.BAD_RESPONSE, null, false);
       return;
     }
     if (typeof ret !== 'number') {

@@ -3,8 +3,11 @@
  *
  * Owns: membership (register, deregister with draining), the usable set (healthy targets, or
  * every registered non-draining target when none is healthy: fail open, SPEC §4), and picking
- * with an exclusion set. The usable set and the balancer are refreshed when membership or
- * health changes, never per request. Survives reloads: the registry updates it in place.
+ * with an exclusion set and, for `consistent_hash`, a hash key (the group's compiled `hashOn`
+ * says which). The usable set and the balancer are refreshed when membership or health
+ * changes, never per request. Survives reloads: the registry updates it in place. Slow start
+ * (balancers/slow-start.ts) adjusts effective weights in `refresh()`; while a target ramps, a
+ * coarse timer refreshes again (at most once a second), never per request.
  */
 import type { ResolvedTargetGroup } from '../config/defaults.js';
 import type { Balancer } from './balancers/balancer.js';
@@ -12,8 +15,16 @@ import { createBalancer, isBalancerName } from './balancers/registry.js';
 import { defaultRandom } from '../util/random.js';
 import { Target, formatTargetId, type TargetState } from './target.js';
 import { HealthChecker } from './health/checker.js';
+import { SlowStart } from './balancers/slow-start.js';
+import { compileHashOn, type CompiledHashOn } from './hash-key.js';
 
-const NO_HASH = { hashKey: '' };
+export interface TargetGroupRuntimeOptions {
+  /**
+   * Run active health checks when the spec enables them. Default true; `switchyard explain`
+   * passes false so it never probes (targets then stay `initial` unless told otherwise).
+   */
+  readonly healthChecks?: boolean;
+}
 
 export class TargetGroupRuntime {
   readonly name: string;
@@ -30,8 +41,19 @@ export class TargetGroupRuntime {
   onHealthTransition: ((target: Target, from: TargetState, to: TargetState) => void) | null;
   /** Active health checks; null when `healthCheck.enabled` is false or the group is closed. */
   #checker: HealthChecker | null;
+  readonly #checksAllowed: boolean;
+  /**
+   * What the hash key is read from; non-null only for `consistent_hash`, so the data path
+   * computes a key for no other algorithm.
+   */
+  hashOn: CompiledHashOn | null;
+  /** Reused for every pick (picks are synchronous), so a pick allocates nothing. */
+  readonly #pickContext: { hashKey: string };
+  readonly #slowStart: SlowStart;
+  /** Refreshes while some target is ramping up (slow start); null otherwise. */
+  #slowStartTimer: NodeJS.Timeout | null;
 
-  constructor(spec: ResolvedTargetGroup) {
+  constructor(spec: ResolvedTargetGroup, options: TargetGroupRuntimeOptions = {}) {
     this.name = spec.name;
     this.spec = spec;
     this.targets = new Map();
@@ -42,7 +64,14 @@ export class TargetGroupRuntime {
     this.onChange = null;
     this.onHealthTransition = null;
     this.#checker = null;
+    this.#checksAllowed = options.healthChecks ?? true;
+    this.hashOn = hashOnFor(spec);
+    this.#pickContext = { hashKey: '' };
+    this.#slowStart = new SlowStart(spec.slowStartSeconds);
+    this.#slowStartTimer = null;
     for (const t of spec.targets) this.register(t.host, t.port, t.weight, false);
+    // A group coming up does not slow-start its own targets (as ALB).
+    for (const id of this.targets.keys()) this.#slowStart.exempt(id);
     this.refresh();
     if (spec.healthCheck.enabled) this.#startChecker();
   }
@@ -51,6 +80,8 @@ export class TargetGroupRuntime {
   update(spec: ResolvedTargetGroup): void {
     const algorithmChanged = spec.algorithm !== this.spec.algorithm;
     this.spec = spec;
+    this.hashOn = hashOnFor(spec);
+    this.#slowStart.setDuration(spec.slowStartSeconds);
     if (algorithmChanged) this.#balancer = makeBalancer(spec);
     const wanted = new Set<string>();
     for (const t of spec.targets) {
@@ -75,6 +106,7 @@ export class TargetGroupRuntime {
   }
 
   #startChecker(): void {
+    if (!this.#checksAllowed) return;
     this.#checker = new HealthChecker(this, {
       onTransition: (t, from, to) => this.onHealthTransition?.(t, from, to),
     });
@@ -124,7 +156,11 @@ export class TargetGroupRuntime {
     } else {
       t = new Target(host, port, weight, { connectTimeoutMs: this.spec.connectTimeoutMs });
       t.checksDisabled = !this.spec.healthCheck.enabled;
-      if (t.checksDisabled) t.reason = 'health checks disabled';
+      if (t.checksDisabled) {
+        t.reason = 'health checks disabled';
+        // Healthy from now on (slow start measures from here; the checker sets it otherwise).
+        t.healthySinceMs = performance.now();
+      }
       this.targets.set(id, t);
     }
     this.#checker?.sync();
@@ -146,7 +182,10 @@ export class TargetGroupRuntime {
       t.removed = true;
       t.reason = 'deregistered';
       closeTarget(t);
-      if (this.targets.get(id) === t) this.targets.delete(id);
+      if (this.targets.get(id) === t) {
+        this.targets.delete(id);
+        this.#slowStart.forget(id);
+      }
       this.onChange?.();
     };
     if (t.inFlight === 0 && t.pool.activeCount === 0) {
@@ -171,8 +210,23 @@ export class TargetGroupRuntime {
     }
     this.#failOpen = healthy.length === 0 && registered.length > 0;
     this.#usable = this.#failOpen ? registered : healthy;
+    for (let i = 0; i < registered.length; i++) registered[i]!.weight = registered[i]!.configuredWeight;
+    const ramping = !this.#failOpen && this.#slowStart.apply(healthy, performance.now());
+    this.#scheduleSlowStart(ramping);
     this.#balancer.refresh(this.#usable);
     this.onChange?.();
+  }
+
+  /** Keeps refreshing while a ramp runs: every 1/20 of the period, between 0.1 and 1 s. */
+  #scheduleSlowStart(ramping: boolean): void {
+    if (ramping && this.#slowStartTimer === null) {
+      const ms = Math.min(1000, Math.max(100, (this.spec.slowStartSeconds * 1000) / 20));
+      this.#slowStartTimer = setInterval(() => this.refresh(), ms);
+      this.#slowStartTimer.unref();
+    } else if (!ramping && this.#slowStartTimer !== null) {
+      clearInterval(this.#slowStartTimer);
+      this.#slowStartTimer = null;
+    }
   }
 
   /** True when no target is healthy and the group routes to every registered target. */
@@ -187,9 +241,19 @@ export class TargetGroupRuntime {
     return n;
   }
 
-  /** Picks a target not in `exclude`; undefined when none is left. */
-  pick(exclude: ReadonlySet<string> | null): Target | undefined {
-    return this.#balancer.pick(NO_HASH, exclude);
+  /** The targets the balancer currently chooses from (healthy ones, or all when failing open). */
+  get usableTargets(): readonly Target[] {
+    return this.#usable;
+  }
+
+  /**
+   * Picks a target not in `exclude`; undefined when none is left. `hashKey` is the request's
+   * key for `consistent_hash` (see `hashOn`); other algorithms ignore it.
+   */
+  pick(exclude: ReadonlySet<string> | null, hashKey = ''): Target | undefined {
+    const ctx = this.#pickContext;
+    ctx.hashKey = hashKey;
+    return this.#balancer.pick(ctx, exclude);
   }
 
   requestStarted(t: Target): void {
@@ -207,7 +271,10 @@ export class TargetGroupRuntime {
       t.removed = true;
       t.reason = 'deregistered';
       closeTarget(t);
-      if (this.targets.get(t.id) === t) this.targets.delete(t.id);
+      if (this.targets.get(t.id) === t) {
+        this.targets.delete(t.id);
+        this.#slowStart.forget(t.id);
+      }
       this.onChange?.();
     }
   }
@@ -224,6 +291,7 @@ export class TargetGroupRuntime {
   close(): void {
     this.#checker?.stop();
     this.#checker = null;
+    this.#scheduleSlowStart(false);
     for (const timer of this.#drainTimers.values()) clearTimeout(timer);
     this.#drainTimers.clear();
     for (const t of this.targets.values()) closeTarget(t);
@@ -234,6 +302,10 @@ function closeTarget(t: Target): void {
   t.pool.destroyAll();
   for (const s of t.tunnels) s.destroy();
   t.tunnels.clear();
+}
+
+function hashOnFor(spec: ResolvedTargetGroup): CompiledHashOn | null {
+  return spec.algorithm === 'consistent_hash' ? compileHashOn(spec.hashOn) : null;
 }
 
 function makeBalancer(spec: ResolvedTargetGroup): Balancer<Target> {

@@ -5,7 +5,8 @@
  * Owns: the algorithm-independent contract of `Balancer` — the empty set, one target,
  * exclusion, the weight-0 rules, churn, robustness against odd inputs, and distribution over
  * many picks with an injected seeded `random` (deterministic, so never flaky). What differs by
- * algorithm is declared in `ConformanceOptions`.
+ * algorithm is declared in `ConformanceOptions`. For hash-based algorithms the suite's stream
+ * of picks is a stream of requests from different clients: each pick carries its own key.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -23,6 +24,17 @@ export interface ConformanceOptions {
   readonly honoursWeights: boolean;
   /** Picks avoid targets with more requests in flight (`least_outstanding_requests`). */
   readonly prefersLeastInFlight?: boolean;
+  /**
+   * Of two or more candidates, a much busier target (per unit of weight) is never picked, and
+   * of two targets the less loaded one always is (`power_of_two`); implied by
+   * `prefersLeastInFlight`.
+   */
+  readonly avoidsMostLoaded?: boolean;
+  /**
+   * The target is a function of `ctx.hashKey` (`consistent_hash`): the suite gives every pick a
+   * distinct key (so shares are measured across keys) and checks that a key keeps its target.
+   */
+  readonly hashesKey?: boolean;
 }
 
 /** A target as the target group holds it: the balancer sees it read-only, the caller mutates it. */
@@ -106,11 +118,28 @@ function shares(usable: readonly TestTarget[], byWeight: boolean): Record<string
   return out;
 }
 
+/**
+ * The balancer with a distinct key (`key-0`, `key-1`, …) put into every pick whose context has
+ * no key, as if each request came from another client. Everything else passes through.
+ */
+function withDistinctKeys(b: Balancer<TestTarget>): Balancer<TestTarget> {
+  let seq = 0;
+  const keyed: Balancer<TestTarget> = {
+    refresh: (usable) => b.refresh(usable),
+    pick: (ctx, exclude) => b.pick(ctx.hashKey === '' ? { hashKey: `key-${seq++}` } : ctx, exclude),
+  };
+  if (b.onRequestStart) keyed.onRequestStart = (t) => b.onRequestStart!(t);
+  if (b.onRequestEnd) keyed.onRequestEnd = (t) => b.onRequestEnd!(t);
+  return keyed;
+}
+
 export function runBalancerConformance(
   name: string,
-  factory: ConformanceFactory,
+  rawFactory: ConformanceFactory,
   options: ConformanceOptions,
 ): void {
+  const factory: ConformanceFactory =
+    options.hashesKey === true ? (deps) => withDistinctKeys(rawFactory(deps)) : rawFactory;
   const make = (seed = 1): Balancer<TestTarget> => factory({ random: seededRandom(seed) });
 
   describe(`balancer conformance: ${name}`, () => {
@@ -357,8 +386,49 @@ export function runBalancerConformance(
       });
     });
 
-    if (options.prefersLeastInFlight === true) {
-      describe('in-flight awareness', () => {
+    if (options.hashesKey === true) {
+      describe('hash keys', () => {
+        const keys = Array.from({ length: 2_000 }, (_, i) => `user-${i}`);
+        const mapping = (b: Balancer<TestTarget>, exclude: ReadonlySet<string> | null = null): string[] =>
+          keys.map((hashKey) => b.pick({ hashKey }, exclude)!.id);
+
+        it('the same key always gets the same target, across refreshes with the same set', () => {
+          const usable = [target('a', 1), target('b', 2), target('c', 3), target('d', 1)];
+          const b = rawFactory({ random: seededRandom(5) });
+          b.refresh(usable);
+          const first = mapping(b);
+          assert.deepEqual(mapping(b), first);
+          // New objects, another order: the same ids and weights give the same mapping.
+          b.refresh([...usable].reverse().map((t) => target(t.id, t.weight)));
+          assert.deepEqual(mapping(b), first);
+          // Another instance (another process) with the same set agrees.
+          const other = rawFactory({ random: seededRandom(6) });
+          other.refresh(usable);
+          assert.deepEqual(mapping(other), first);
+          assert.equal(new Set(first).size, 4);
+        });
+
+        it('with exclusion, a key gets the same other target every time', () => {
+          const usable = [target('a'), target('b'), target('c'), target('d')];
+          const b = rawFactory({ random: seededRandom(5) });
+          b.refresh(usable);
+          const plain = mapping(b);
+          const exclude = new Set(['b']);
+          const fallback = mapping(b, exclude);
+          assert.deepEqual(mapping(b, exclude), fallback);
+          for (let i = 0; i < keys.length; i++) {
+            assert.notEqual(fallback[i], 'b');
+            if (plain[i] !== 'b') assert.equal(fallback[i], plain[i], `${keys[i]} moved although its target was not excluded`);
+          }
+          // The keys of the excluded target spread over the others rather than piling onto one.
+          const moved = new Set(fallback.filter((_, i) => plain[i] === 'b'));
+          assert.equal(moved.size, 3);
+        });
+      });
+    }
+
+    if (options.prefersLeastInFlight === true || options.avoidsMostLoaded === true) {
+      describe('in-flight awareness: the busiest target loses', () => {
         it('a target with many requests in flight is not picked', () => {
           const busy = target('busy', 1, 1_000);
           const usable = [target('a', 1), busy, target('c', 1)];
@@ -375,6 +445,20 @@ export function runBalancerConformance(
           for (let i = 0; i < 500; i++) assert.notEqual(request(b), busy);
         });
 
+        it('of two targets, the one with fewer in flight per unit of weight is picked', () => {
+          for (const seed of SEEDS) {
+            const a = target('a', 1, 3);
+            const c = target('c', 2, 7); // 3.5 per unit of weight: busier than a.
+            const b = make(seed);
+            b.refresh([a, c]);
+            for (let i = 0; i < 200; i++) assert.equal(b.pick(CTX, null), a);
+          }
+        });
+      });
+    }
+
+    if (options.prefersLeastInFlight === true) {
+      describe('in-flight awareness: always the least loaded', () => {
         it('while requests stay open, each pick goes to the least loaded target', () => {
           const usable = [target('a'), target('b'), target('c')];
           const b = make();

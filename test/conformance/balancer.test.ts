@@ -14,6 +14,8 @@ const expectations: { readonly [K in BalancerName]: ConformanceOptions } = {
   least_outstanding_requests: { honoursWeights: true, prefersLeastInFlight: true },
   random: { honoursWeights: false },
   weighted_random: { honoursWeights: true },
+  power_of_two: { honoursWeights: true, avoidsMostLoaded: true },
+  consistent_hash: { honoursWeights: true, hashesKey: true },
 };
 
 describe('balancer conformance: setup', () => {

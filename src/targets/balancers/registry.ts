@@ -8,18 +8,22 @@
  */
 import type { AlgorithmName } from '../../config/types.js';
 import type { Balancer, BalancerDeps, BalancerFactory, BalancerTarget } from './balancer.js';
+import { ConsistentHashBalancer } from './consistent-hash.js';
 import { LeastOutstandingBalancer } from './least-outstanding.js';
+import { PowerOfTwoBalancer } from './power-of-two.js';
 import { RandomBalancer } from './random.js';
 import { RoundRobinBalancer } from './round-robin.js';
 import { WeightedRandomBalancer } from './weighted-random.js';
 
-/**
- * The algorithms implemented so far. `power_of_two` and `consistent_hash` (both in
- * `AlgorithmName`) join when their files land: add the name here and a factory below.
- */
+/** The algorithms implemented (every `AlgorithmName` of SPEC §2). */
 export type BalancerName = Extract<
   AlgorithmName,
-  'round_robin' | 'least_outstanding_requests' | 'random' | 'weighted_random'
+  | 'round_robin'
+  | 'least_outstanding_requests'
+  | 'random'
+  | 'weighted_random'
+  | 'power_of_two'
+  | 'consistent_hash'
 >;
 
 const factories: { readonly [K in BalancerName]: BalancerFactory } = {
@@ -27,8 +31,8 @@ const factories: { readonly [K in BalancerName]: BalancerFactory } = {
   least_outstanding_requests: (deps) => new LeastOutstandingBalancer(deps),
   random: (deps) => new RandomBalancer(deps),
   weighted_random: (deps) => new WeightedRandomBalancer(deps),
-  // power_of_two: (deps) => new PowerOfTwoBalancer(deps),      (later issue)
-  // consistent_hash: (deps) => new ConsistentHashBalancer(deps), (later issue)
+  power_of_two: (deps) => new PowerOfTwoBalancer(deps),
+  consistent_hash: (deps) => new ConsistentHashBalancer(deps),
 };
 
 /** Every registered algorithm name, in a stable order (for validation messages and tests). */

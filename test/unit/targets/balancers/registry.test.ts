@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ConsistentHashBalancer } from '../../../../src/targets/balancers/consistent-hash.js';
 import { LeastOutstandingBalancer } from '../../../../src/targets/balancers/least-outstanding.js';
+import { PowerOfTwoBalancer } from '../../../../src/targets/balancers/power-of-two.js';
 import { RandomBalancer } from '../../../../src/targets/balancers/random.js';
 import {
   type BalancerName,
@@ -15,7 +17,14 @@ const deps = { random: () => 0 };
 
 describe('balancer registry', () => {
   it('lists the implemented algorithms', () => {
-    assert.deepEqual(balancerNames, ['round_robin', 'least_outstanding_requests', 'random', 'weighted_random']);
+    assert.deepEqual(balancerNames, [
+      'round_robin',
+      'least_outstanding_requests',
+      'random',
+      'weighted_random',
+      'power_of_two',
+      'consistent_hash',
+    ]);
     assert.ok(Object.isFrozen(balancerNames));
   });
 
@@ -24,6 +33,8 @@ describe('balancer registry', () => {
     assert.ok(createBalancer('least_outstanding_requests', deps) instanceof LeastOutstandingBalancer);
     assert.ok(createBalancer('random', deps) instanceof RandomBalancer);
     assert.ok(createBalancer('weighted_random', deps) instanceof WeightedRandomBalancer);
+    assert.ok(createBalancer('power_of_two', deps) instanceof PowerOfTwoBalancer);
+    assert.ok(createBalancer('consistent_hash', deps) instanceof ConsistentHashBalancer);
   });
 
   it('creates an independent instance per call', () => {
@@ -41,16 +52,16 @@ describe('balancer registry', () => {
   });
 
   it('throws a RangeError naming the registered algorithms for an unknown name', () => {
-    assert.throws(() => createBalancer('power_of_two' as BalancerName, deps), {
+    assert.throws(() => createBalancer('maglev' as BalancerName, deps), {
       name: 'RangeError',
-      message: /unknown balancer algorithm "power_of_two"; registered: round_robin, /,
+      message: /unknown balancer algorithm "maglev"; registered: round_robin, /,
     });
     assert.throws(() => createBalancer('toString' as BalancerName, deps), RangeError);
   });
 
   it('isBalancerName accepts only registered names', () => {
     for (const name of balancerNames) assert.equal(isBalancerName(name), true);
-    for (const name of ['power_of_two', 'consistent_hash', 'ROUND_ROBIN', '', '__proto__', 'constructor']) {
+    for (const name of ['maglev', 'least_conn', 'ROUND_ROBIN', '', '__proto__', 'constructor']) {
       assert.equal(isBalancerName(name), false, name);
     }
   });

@@ -1,0 +1,540 @@
+/**
+ * `switchyard explain FILE 'METHOD URL' [-H 'Name: value']… [--source-ip IP] [--cookie k=v]…
+ * [--admin URL [--admin-token T]] [--json]` (SPEC §1): which listener and rule a request would
+ * meet, why each earlier rule did not match, the action, the weighted group draw, stickiness,
+ * and the targets the algorithm would pick from, with live health from a running instance's
+ * admin API when `--admin` is given.
+ *
+ * Owns: the explain subcommand's arguments, building its report, and its exit code (0 when a
+ * listener was explained, 1 for an invalid config or no HTTP listener, 2 for usage errors).
+ * Everything the data path decides is asked of the data path's own code: the config is
+ * loaded, validated, defaulted and compiled with `compileRuntime` exactly as `Switchyard`
+ * does, the request goes through `splitTarget`/`normalizePath` into a `RequestView` as in
+ * proxy/dispatch.ts, rules are evaluated by the compiled `matcher.explain`, the usable set
+ * comes from `TargetGroupRuntime` and the hash key from targets/hash-key.ts.
+ * Must not: start health probes or bind ports (groups are built with `healthChecks: false`
+ * and closed before returning), or change anything in a running instance (the admin API is
+ * only read). Output goes through the injected writers, so tests need no process.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
+import { compileRuntime, type CompiledAction, type CompiledListener } from '../config/compile.js';
+import { withDefaults, type ResolvedAction, type ResolvedListener } from '../config/defaults.js';
+import { formatConfigError } from '../config/errors.js';
+import { loadConfigFile } from '../config/load.js';
+import type { RuleTrace } from '../router/matcher.js';
+import { normalizePath, splitTarget } from '../router/path-normalize.js';
+import { RequestView } from '../router/request-view.js';
+import { weightedCandidates } from '../targets/balancers/balancer.js';
+import { describeHashOn, hashKeyOf } from '../targets/hash-key.js';
+import { TargetGroupRuntime } from '../targets/target-group.js';
+import type { Target, TargetState } from '../targets/target.js';
+import { parseArgs, option } from './args.js';
+import { formatExplainReport } from './explain-format.js';
+
+export const EXPLAIN_USAGE = `usage: switchyard explain FILE 'METHOD URL' [-H 'Name: value']... [--source-ip IP]
+                          [--cookie name=value]... [--admin URL [--admin-token T]] [--json]`;
+
+const EXIT_OK = 0;
+const EXIT_CONFIG = 1;
+const EXIT_USAGE = 2;
+const ADMIN_TIMEOUT_MS = 3000;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** The request to explain, as given on the command line (already checked for syntax). */
+export interface ExplainRequest {
+  readonly method: string;
+  /** The URL as given. */
+  readonly url: string;
+  readonly scheme: 'http' | 'https';
+  /** The port the request is sent to: the URL's, or 80/443 (null for a path-only URL). */
+  readonly port: number | null;
+  /** The Host header value (from -H Host, else the URL's authority). */
+  readonly hostHeader: string;
+  /** Request target in origin form (`/path?query`), fragment removed. */
+  readonly target: string;
+  /** Flat `[name, value, …]` as a client would send them: Host, the -H headers, Cookie. */
+  readonly rawHeaders: readonly string[];
+  readonly sourceIp: string;
+}
+
+export interface ExplainInput {
+  readonly file: string;
+  readonly request: ExplainRequest;
+  /** Base URL of a running instance's admin API, or null. */
+  readonly admin: string | null;
+  readonly adminToken: string | null;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface ExplainedTarget {
+  readonly id: string;
+  readonly weight: number;
+  /** Live state with `--admin`; otherwise null (unknown). */
+  readonly state: TargetState | null;
+  readonly reason: string | null;
+  readonly inFlight: number | null;
+  /** In the set the algorithm picks from: usable (or failing open) and not weight 0. */
+  readonly candidate: boolean;
+  /** Expected share of this group's requests (0–1) under the algorithm; 0 if not a candidate. */
+  readonly share: number;
+}
+
+export interface ExplainedGroup {
+  readonly name: string;
+  readonly algorithm: string;
+  /** How the algorithm chooses among the candidates. */
+  readonly picks: string;
+  /** `header X-User-Id`, …; null unless consistent_hash. */
+  readonly hashOn: string | null;
+  /** The request's key; null unless consistent_hash ('' when absent). */
+  readonly hashKey: string | null;
+  /** `live` (from --admin), `unknown` (no --admin) or `not running` (absent from the instance). */
+  readonly health: 'live' | 'unknown' | 'not running';
+  /** No candidate is healthy: all registered targets are used (SPEC §4). */
+  readonly failOpen: boolean;
+  readonly stickiness: string;
+  readonly targets: readonly ExplainedTarget[];
+  /** The target the algorithm picks now when that is determined (consistent_hash with a key). */
+  readonly pick: string | null;
+}
+
+export type ExplainedAction =
+  | { readonly kind: 'fixedResponse'; readonly statusCode: number; readonly contentType: string; readonly body: string }
+  | { readonly kind: 'redirect'; readonly statusCode: number; readonly location: string }
+  | {
+      readonly kind: 'forward';
+      /** The path the target receives (after rewritePath). */
+      readonly path: string;
+      /** The weighted draw between groups: weight and share (0–1) of each. */
+      readonly groups: readonly { readonly name: string; readonly weight: number; readonly share: number }[];
+      /** Group-level stickiness of the forward. */
+      readonly stickiness: string;
+      readonly targetGroups: readonly ExplainedGroup[];
+    };
+
+export interface ExplainReport {
+  readonly file: string;
+  readonly request: {
+    readonly method: string;
+    readonly url: string;
+    readonly host: string;
+    readonly path: string;
+    readonly query: string;
+    readonly sourceIp: string;
+    readonly headers: readonly (readonly [string, string])[];
+  };
+  readonly listener: {
+    readonly name: string;
+    readonly protocol: string;
+    readonly host: string;
+    readonly port: number;
+    /** Why this listener: `port` (URL port and scheme), or a fallback. */
+    readonly selectedBy: 'port' | 'first listener for the scheme' | 'first HTTP listener';
+  };
+  /** The request would be refused before routing (400), with why; else null. */
+  readonly refused: { readonly status: number; readonly reason: string } | null;
+  readonly rules: readonly RuleTrace[];
+  readonly notEvaluated: number;
+  /** Priority of the deciding rule, 0 for the default action; null when refused. */
+  readonly winner: { readonly priority: number; readonly isDefault: boolean } | null;
+  readonly action: ExplainedAction | null;
+  readonly admin: { readonly url: string; readonly ok: boolean; readonly error: string | null } | null;
+}
+
+type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+
+/** Runs `explain` with the arguments after the subcommand name; resolves to the exit code. */
+export async function runExplain(
+  argv: string[],
+  out: (s: string) => void,
+  err: (s: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const args = parseArgs(argv, new Set(['json', 'help', 'h']));
+  if (args.options.has('help') || args.options.has('h')) {
+    out(EXPLAIN_USAGE);
+    return EXIT_OK;
+  }
+  const usage = (message: string): number => {
+    err(`switchyard explain: ${message}`);
+    err(EXPLAIN_USAGE);
+    return EXIT_USAGE;
+  };
+  for (const name of args.options.keys()) {
+    if (!['H', 'header', 'source-ip', 'cookie', 'admin', 'admin-token', 'json'].includes(name)) {
+      return usage(`unknown option ${name.length === 1 ? '-' : '--'}${name}`);
+    }
+  }
+  const [file, ...words] = args.positionals;
+  if (file === undefined || words.length === 0) return usage('FILE and a request (\'GET http://host:port/path\') are required');
+  const request = parseRequest(words, [...(args.options.get('H') ?? []), ...(args.options.get('header') ?? [])], args.options.get('cookie') ?? [], option(args, 'source-ip'));
+  if (!request.ok) return usage(request.error);
+  const admin = option(args, 'admin') ?? null;
+  if (admin !== null && !/^https?:\/\/[^/]+/i.test(admin)) return usage(`--admin needs an http(s) URL, not ${JSON.stringify(admin)}`);
+  const adminToken = option(args, 'admin-token') ?? null;
+
+  const report = await explain({ file, request: request.value, admin, adminToken, env });
+  if (!report.ok) {
+    for (const line of report.errors) err(line);
+    return EXIT_CONFIG;
+  }
+  if (args.options.has('json')) out(JSON.stringify(report.value, null, 2));
+  else for (const line of formatExplainReport(report.value)) out(line);
+  return EXIT_OK;
+}
+
+/**
+ * Parses the request words (`'GET http://h/p'`, `GET http://h/p`, or just the URL for GET),
+ * the -H headers, cookies and source address into an `ExplainRequest`.
+ */
+export function parseRequest(
+  words: readonly string[],
+  headers: readonly string[],
+  cookies: readonly string[],
+  sourceIp: string | undefined,
+): Result<ExplainRequest> {
+  const parts = words.join(' ').trim().split(/\s+/);
+  if (parts.length > 2) return { ok: false, error: `expected 'METHOD URL', got ${JSON.stringify(words.join(' '))}` };
+  const method = parts.length === 2 ? parts[0]! : 'GET';
+  const url = parts[parts.length - 1]!;
+  if (!TOKEN.test(method)) return { ok: false, error: `invalid method ${JSON.stringify(method)}` };
+
+  let scheme: 'http' | 'https' = 'http';
+  let authority: string | null = null;
+  let target: string;
+  const m = /^(https?):\/\/([^/?#]*)(.*)$/i.exec(url);
+  if (m !== null) {
+    scheme = m[1]!.toLowerCase() === 'https' ? 'https' : 'http';
+    authority = m[2]!.slice(m[2]!.lastIndexOf('@') + 1); // Userinfo is never sent.
+    target = m[3] === '' ? '/' : m[3]!;
+  } else if (url.startsWith('/')) {
+    target = url;
+  } else {
+    return { ok: false, error: `the URL must be absolute (http://host:port/path) or a path, not ${JSON.stringify(url)}` };
+  }
+  const hash = target.indexOf('#');
+  if (hash >= 0) target = target.slice(0, hash); // Clients never send the fragment.
+  if (target.charCodeAt(0) !== 47 /* / */) target = '/' + target;
+
+  let port: number | null = null;
+  if (authority !== null) {
+    const pm = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(authority);
+    if (pm === null || pm[1] === '') return { ok: false, error: `invalid host in ${JSON.stringify(url)}` };
+    port = pm[2] !== undefined && pm[2] !== '' ? Number(pm[2]) : scheme === 'https' ? 443 : 80;
+    if (!(port >= 1 && port <= 65535)) return { ok: false, error: `invalid port in ${JSON.stringify(url)}` };
+  }
+
+  const raw: string[] = [];
+  let hostHeader: string | null = null;
+  for (const h of headers) {
+    const colon = h.indexOf(':');
+    const name = colon > 0 ? h.slice(0, colon).trim() : '';
+    if (!TOKEN.test(name)) return { ok: false, error: `-H needs 'Name: value', not ${JSON.stringify(h)}` };
+    const value = h.slice(colon + 1).trim();
+    if (/[\r\n\0]/.test(value)) return { ok: false, error: `header ${name} contains a line break or NUL` };
+    if (name.toLowerCase() === 'host') {
+      if (hostHeader !== null) return { ok: false, error: 'Host is given twice (a request with two Host headers is refused with 400)' };
+      hostHeader = value;
+    }
+    raw.push(name, value);
+  }
+  if (hostHeader === null) {
+    if (authority === null) return { ok: false, error: "a path-only URL needs -H 'Host: name'" };
+    hostHeader = authority;
+    raw.unshift('Host', authority);
+  }
+  if (cookies.length > 0) {
+    for (const c of cookies) {
+      const eq = c.indexOf('=');
+      if (eq <= 0 || /[;\s]/.test(c.slice(0, eq))) return { ok: false, error: `--cookie needs name=value, not ${JSON.stringify(c)}` };
+    }
+    raw.push('Cookie', cookies.join('; '));
+  }
+  const ip = sourceIp ?? '127.0.0.1';
+  if (isIP(ip) === 0) return { ok: false, error: `--source-ip needs an IPv4 or IPv6 address, not ${JSON.stringify(ip)}` };
+  return { ok: true, value: { method, url, scheme, port, hostHeader, target, rawHeaders: raw, sourceIp: ip } };
+}
+
+/** Builds the report. Fails only when the config cannot be loaded or has no usable listener. */
+export async function explain(input: ExplainInput): Promise<{ ok: true; value: ExplainReport } | { ok: false; errors: string[] }> {
+  const loaded = await loadConfigFile(input.file, input.env ?? process.env);
+  if (!loaded.ok) {
+    const n = loaded.errors.length;
+    return { ok: false, errors: [...loaded.errors.map((e) => formatConfigError(input.file, e)), `${input.file}: ${n} error${n === 1 ? '' : 's'}`] };
+  }
+  const resolved = withDefaults(loaded.config);
+  const chosen = chooseListener(resolved.listeners, input.request);
+  if (chosen === null) return { ok: false, errors: [`${input.file}: no HTTP or HTTPS listener to explain the request against`] };
+
+  // The same compiled form the data path runs, over groups that never probe.
+  const groups = new Map<string, TargetGroupRuntime>();
+  for (const spec of resolved.targetGroups) groups.set(spec.name, new TargetGroupRuntime(spec, { healthChecks: false }));
+  try {
+    const runtime = compileRuntime(resolved, 1, groups);
+    const listener = runtime.listeners.get(chosen.listener.name)!;
+    const live = new Set<string>();
+    const admin = input.admin === null ? null : await applyLiveStatus(input.admin, input.adminToken, groups, live);
+    return { ok: true, value: buildReport(input, listener, chosen, admin, live) };
+  } finally {
+    for (const g of groups.values()) g.close();
+  }
+}
+
+interface ChosenListener {
+  readonly listener: ResolvedListener;
+  readonly selectedBy: ExplainReport['listener']['selectedBy'];
+}
+
+/** The listener on the URL's port and scheme; else the first for the scheme; else the first HTTP one. */
+function chooseListener(listeners: readonly ResolvedListener[], req: ExplainRequest): ChosenListener | null {
+  const protocol = req.scheme === 'https' ? 'HTTPS' : 'HTTP';
+  const byPort = listeners.find((l) => l.protocol === protocol && l.port === req.port);
+  if (byPort) return { listener: byPort, selectedBy: 'port' };
+  if (protocol === 'HTTPS') {
+    const tls = listeners.find((l) => l.protocol === 'HTTPS');
+    if (tls) return { listener: tls, selectedBy: 'first listener for the scheme' };
+  }
+  const first = listeners.find((l) => l.protocol === 'HTTP');
+  return first ? { listener: first, selectedBy: 'first HTTP listener' } : null;
+}
+
+function buildReport(
+  input: ExplainInput,
+  listener: CompiledListener,
+  chosen: ChosenListener,
+  admin: ExplainReport['admin'],
+  live: ReadonlySet<string>,
+): ExplainReport {
+  const req = input.request;
+  const l = chosen.listener;
+  const headers: [string, string][] = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
+  const base = {
+    file: input.file,
+    listener: { name: l.name, protocol: l.protocol, host: l.host, port: l.port, selectedBy: chosen.selectedBy },
+    admin,
+  };
+  // As proxy/dispatch.ts: split the target, normalise the path (null → 400), then route.
+  const split = splitTarget(req.target);
+  const path = split === null ? null : normalizePath(split.path);
+  if (split === null || path === null) {
+    return {
+      ...base,
+      request: { method: req.method, url: req.url, host: req.hostHeader, path: split?.path ?? req.target, query: split?.query ?? '', sourceIp: req.sourceIp, headers },
+      refused: {
+        status: 400,
+        reason: split === null ? 'malformed request target' : 'path refused by normalisation (see docs/decisions/0002-path-normalisation.md)',
+      },
+      rules: [],
+      notEvaluated: 0,
+      winner: null,
+      action: null,
+    };
+  }
+  const view = new RequestView(req.method, req.hostHeader, path, split.query, req.rawHeaders, req.sourceIp);
+  const trace = listener.matcher.explain(view);
+  const priority = trace.winner.priority;
+  const resolvedAction = trace.isDefault ? l.defaultAction : l.rules.find((r) => r.priority === priority)!.action;
+  return {
+    ...base,
+    request: { method: req.method, url: req.url, host: req.hostHeader, path, query: split.query, sourceIp: req.sourceIp, headers },
+    refused: null,
+    rules: trace.rules,
+    notEvaluated: trace.notEvaluated,
+    winner: { priority, isDefault: trace.isDefault },
+    action: explainAction(trace.winner.action, resolvedAction, view, req, admin === null || !admin.ok ? null : live),
+  };
+}
+
+function explainAction(
+  action: CompiledAction,
+  resolved: ResolvedAction,
+  view: RequestView,
+  req: ExplainRequest,
+  live: ReadonlySet<string> | null,
+): ExplainedAction {
+  switch (action.kind) {
+    case 'fixedResponse': {
+      const f = resolved.kind === 'fixedResponse' ? resolved.fixedResponse : null;
+      return { kind: 'fixedResponse', statusCode: action.statusCode, contentType: f?.contentType ?? '', body: f?.body ?? '' };
+    }
+    case 'redirect': {
+      const r = action.redirect.render({ protocol: req.scheme, host: view.host, port: String(req.port ?? (req.scheme === 'https' ? 443 : 80)), path: view.path, query: view.query });
+      return { kind: 'redirect', statusCode: r.statusCode, location: r.location };
+    }
+    case 'forward': {
+      // As proxy/dispatch.ts forward(): the rewrite applies to the normalised path.
+      let path = view.path;
+      if (action.rewrite !== null) path = path.replace(action.rewrite.regex, action.rewrite.replace);
+      if (path.charCodeAt(0) !== 47) path = '/' + path;
+      const forward = resolved.kind === 'forward' ? resolved.forward : null;
+      const weighted = forward?.targetGroups ?? [];
+      let total = 0;
+      for (const g of weighted) total += Math.max(0, g.weight);
+      const draw = weighted.map((g) => ({ name: g.name, weight: g.weight, share: total > 0 ? Math.max(0, g.weight) / total : 0 }));
+      const sticky = forward?.stickiness;
+      return {
+        kind: 'forward',
+        path,
+        groups: draw,
+        stickiness: sticky?.enabled ? `group stickiness, ${sticky.durationSeconds} s (cookie SWITCHYARDTG; not evaluated by this version)` : 'not configured',
+        targetGroups: action.groups.map((g) =>
+          explainGroup(g, view, live === null ? 'unknown' : live.has(g.name) ? 'live' : 'not running'),
+        ),
+      };
+    }
+  }
+}
+
+const PICKS: Readonly<Record<string, string>> = {
+  round_robin: 'each candidate in turn, interleaved by weight',
+  least_outstanding_requests: 'the candidate with the fewest requests in flight per unit of weight',
+  random: 'a candidate uniformly at random (weights ignored)',
+  weighted_random: 'a candidate at random, in proportion to weight',
+  power_of_two: 'two candidates at random by weight; the one with fewer requests in flight per unit of weight',
+  consistent_hash: 'the candidate the hash key maps to (Maglev table)',
+};
+
+function explainGroup(g: TargetGroupRuntime, view: RequestView, health: ExplainedGroup['health']): ExplainedGroup {
+  const live = health === 'live';
+  const spec = g.spec;
+  const usable = g.usableTargets;
+  // Shares as the balancer sees them: weight-0 targets get nothing unless all are 0.
+  const { targets: weightedTargets, weights, total } = weightedCandidates(usable);
+  const share = new Map<Target, number>();
+  for (let i = 0; i < weightedTargets.length; i++) {
+    share.set(weightedTargets[i]!, spec.algorithm === 'random' ? 1 / weightedTargets.length : weights[i]! / total);
+  }
+  const hashKey = g.hashOn === null ? null : hashKeyOf(g.hashOn, view);
+  const pick = hashKey !== null && hashKey !== '' ? (g.pick(null, hashKey)?.id ?? null) : null;
+  const st = spec.stickiness;
+  const stickiness = !st.enabled
+    ? 'not configured'
+    : st.type === 'app_cookie'
+      ? `app_cookie following ${st.cookieName ?? '?'} (cookie SWITCHYARD_APP; not evaluated by this version)`
+      : `lb_cookie, ${st.durationSeconds} s (cookie SWITCHYARD; not evaluated by this version)`;
+  const targets: ExplainedTarget[] = [];
+  for (const t of g.targets.values()) {
+    if (!live && (t.removed || t.draining)) continue;
+    targets.push({
+      id: t.id,
+      weight: t.configuredWeight,
+      state: live ? t.state : null,
+      reason: live ? t.reason : null,
+      inFlight: live ? t.inFlight : null,
+      candidate: share.has(t),
+      share: share.get(t) ?? 0,
+    });
+  }
+  return {
+    name: g.name,
+    algorithm: spec.algorithm,
+    picks: PICKS[spec.algorithm] ?? spec.algorithm,
+    hashOn: g.hashOn === null ? null : describeHashOn(g.hashOn),
+    hashKey,
+    health,
+    failOpen: live && g.failOpen,
+    stickiness,
+    targets,
+    pick,
+  };
+}
+
+interface LiveTarget {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly state: TargetState;
+  readonly reason: string;
+  readonly inFlight: number;
+}
+
+/**
+ * Reads GET {admin}/api/v1/status and gives each local group the running instance's targets
+ * and their states, so the usable set (and fail-open) is computed by `TargetGroupRuntime`
+ * itself; adds the names of the groups it found to `live`. Never throws: an unreachable admin
+ * API is reported and health stays unknown.
+ */
+async function applyLiveStatus(
+  adminUrl: string,
+  token: string | null,
+  groups: ReadonlyMap<string, TargetGroupRuntime>,
+  live: Set<string>,
+): Promise<NonNullable<ExplainReport['admin']>> {
+  const url = adminUrl.replace(/\/+$/, '') + '/api/v1/status';
+  const fetched = await getJson(url, token);
+  if (!fetched.ok) return { url, ok: false, error: fetched.error };
+  const status = fetched.value as { targetGroups?: { name?: unknown; targets?: unknown }[] } | null;
+  if (status === null || typeof status !== 'object' || !Array.isArray(status.targetGroups)) {
+    return { url, ok: false, error: 'the answer is not a Switchyard status document' };
+  }
+  for (const lg of status.targetGroups) {
+    const g = typeof lg?.name === 'string' ? groups.get(lg.name) : undefined;
+    if (g === undefined || !Array.isArray(lg.targets)) continue;
+    live.add(g.name);
+    const seen = new Set<string>();
+    for (const lt of lg.targets as LiveTarget[]) {
+      if (typeof lt?.host !== 'string' || typeof lt.port !== 'number') continue;
+      const t = g.targets.get(lt.id) ?? g.register(lt.host, lt.port, lt.weight, false);
+      seen.add(t.id);
+      setLiveState(t, lt);
+    }
+    for (const t of g.targets.values()) {
+      if (seen.has(t.id)) continue;
+      t.removed = true;
+      t.reason = 'not registered in the running instance';
+    }
+    g.refresh();
+  }
+  return { url, ok: true, error: null };
+}
+
+/** Sets a target's flags so that its derived state is the live one. */
+function setLiveState(t: Target, live: LiveTarget): void {
+  t.configuredWeight = typeof live.weight === 'number' ? live.weight : t.configuredWeight;
+  t.weight = t.configuredWeight;
+  t.inFlight = typeof live.inFlight === 'number' ? live.inFlight : 0;
+  t.reason = typeof live.reason === 'string' ? live.reason : '';
+  t.removed = live.state === 'unused';
+  t.draining = live.state === 'draining';
+  t.passiveEjected = live.state === 'unhealthy';
+  t.checksDisabled = false;
+  t.activeHealthy = live.state === 'healthy' ? true : live.state === 'initial' ? null : false;
+}
+
+function getJson(url: string, token: string | null): Promise<Result<unknown>> {
+  return new Promise((resolve) => {
+    const client = url.startsWith('https:') ? https : http;
+    const headers: Record<string, string> = { accept: 'application/json', connection: 'close' };
+    if (token !== null && token !== '') headers['authorization'] = `Bearer ${token}`;
+    let req: http.ClientRequest;
+    try {
+      req = client.get(url, { headers, agent: false, timeout: ADMIN_TIMEOUT_MS }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (e) => resolve({ ok: false, error: e.message }));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode !== 200) {
+            const hint = res.statusCode === 401 ? ' (pass --admin-token)' : '';
+            resolve({ ok: false, error: `HTTP ${res.statusCode ?? 0}${hint}` });
+            return;
+          }
+          try {
+            resolve({ ok: true, value: JSON.parse(text) as unknown });
+          } catch {
+            resolve({ ok: false, error: 'the answer is not JSON' });
+          }
+        });
+      });
+    } catch (e) {
+      resolve({ ok: false, error: e instanceof Error ? e.message : String(e) });
+      return;
+    }
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${ADMIN_TIMEOUT_MS} ms`)));
+    req.on('error', (e) => resolve({ ok: false, error: e.message }));
+  });
+}

@@ -1,0 +1,147 @@
+/**
+ * TLS termination for one HTTPS listener: server options, SNI certificate choice, hot
+ * certificate reload, and the client-certificate facts passed to targets (mutual TLS).
+ *
+ * Owns: the SniIndex swap when a certificate or key file changes on disk (polled, so a file
+ * replaced by rename is seen too), without dropping connections: a new handshake uses the new
+ * certificate, open connections keep theirs. A change that fails to load is logged and the old
+ * certificate stays. Also renders the `x-client-cert-*` headers; the listener strips any such
+ * header a client sent, so targets can trust them.
+ */
+import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
+import type { TLSSocket, TlsOptions } from 'node:tls';
+import type { ResolvedListener } from '../config/defaults.js';
+import type { Logger } from '../observability/logger.js';
+import { loadCertificate, resolveTlsPath, type LoadedCertificate } from './certificates.js';
+import { SniIndex } from './sni-index.js';
+
+/** How often certificate files are checked for changes. */
+const WATCH_INTERVAL_MS = 1000;
+const DEFAULT_ALPN = ['h2', 'http/1.1'];
+
+/** Header names Switchyard sets from a verified client certificate; client copies are dropped. */
+export const CLIENT_CERT_HEADERS = ['x-client-cert-subject', 'x-client-cert-fingerprint', 'x-client-cert-verified'] as const;
+
+export class TlsTerminator {
+  #listener: ResolvedListener;
+  readonly #baseDir: string;
+  readonly #log: Logger;
+  #index: SniIndex;
+  #clientCa: Buffer | null;
+  #watched: string[];
+  readonly #onFileChange: (curr: Stats, prev: Stats) => void;
+
+  /** Loads every certificate now; throws a readable Error when one cannot be used. */
+  constructor(listener: ResolvedListener, baseDir: string, log: Logger) {
+    this.#listener = listener;
+    this.#baseDir = baseDir;
+    this.#log = log;
+    this.#clientCa = null;
+    this.#watched = [];
+    this.#index = this.#load();
+    this.#onFileChange = (curr, prev) => {
+      if (curr.mtimeMs !== prev.mtimeMs || curr.size !== prev.size || curr.ino !== prev.ino) this.reloadCertificates();
+    };
+    this.#watch();
+  }
+
+  get index(): SniIndex {
+    return this.#index;
+  }
+
+  /** True when targets get the x-client-cert-* headers (and client copies are stripped). */
+  get mutualTls(): boolean {
+    return this.#listener.tls.clientCa !== null;
+  }
+
+  /** Options for tls.createServer. requestCert and ALPN are fixed for the server's life. */
+  serverOptions(): TlsOptions {
+    const tls = this.#listener.tls;
+    const alpn = tls.alpn.length > 0 ? [...tls.alpn] : DEFAULT_ALPN;
+    return {
+      SNICallback: (servername, cb) => cb(null, this.#index.lookup(servername)),
+      secureContext: this.#index.defaultContext,
+      ALPNProtocols: alpn,
+      handshakeTimeout: tls.handshakeTimeoutSeconds * 1000,
+      requestCert: tls.clientCa !== null,
+      rejectUnauthorized: tls.clientCa !== null && tls.clientCertMode === 'verify',
+      minVersion: tls.minVersion,
+    };
+  }
+
+  /** A reload of the config: new certificate list or options (requestCert/ALPN need a restart). */
+  update(listener: ResolvedListener): void {
+    this.#listener = listener;
+    this.reloadCertificates();
+    this.#unwatch();
+    this.#watch();
+  }
+
+  /** Re-reads every certificate; keeps the old set when any fails. */
+  reloadCertificates(): void {
+    try {
+      this.#index = this.#load();
+      this.#log.info({ listener: this.#listener.name }, 'certificates reloaded');
+    } catch (err) {
+      this.#log.warn({ listener: this.#listener.name, err: (err as Error).message }, 'certificate reload failed; the previous certificates stay');
+    }
+  }
+
+  close(): void {
+    this.#unwatch();
+  }
+
+  /** The x-client-cert-* header lines for a connection ('' without a client certificate). */
+  clientCertHeaders(socket: TLSSocket): string {
+    if (!this.mutualTls) return '';
+    const cert = socket.getPeerCertificate();
+    if (!cert || Object.keys(cert).length === 0) return '';
+    const subject = Object.entries(cert.subject ?? {})
+      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`)
+      .join(',');
+    return (
+      'x-client-cert-subject: ' + headerSafe(subject) + '\r\n' +
+      'x-client-cert-fingerprint: ' + headerSafe(cert.fingerprint256 ?? '') + '\r\n' +
+      'x-client-cert-verified: ' + (socket.authorized ? 'true' : 'false') + '\r\n'
+    );
+  }
+
+  #load(): SniIndex {
+    const tls = this.#listener.tls;
+    this.#clientCa = null;
+    if (tls.clientCa !== null) {
+      const caFile = resolveTlsPath(tls.clientCa, this.#baseDir);
+      try {
+        this.#clientCa = readFileSync(caFile);
+      } catch (err) {
+        throw new Error(`cannot read tls.clientCa ${caFile}: ${(err as Error).message}`);
+      }
+    }
+    const certs: LoadedCertificate[] = [];
+    for (const c of this.#listener.certificates) {
+      certs.push(loadCertificate(resolveTlsPath(c.certFile, this.#baseDir), resolveTlsPath(c.keyFile, this.#baseDir), tls, this.#clientCa));
+    }
+    return new SniIndex(certs);
+  }
+
+  #watch(): void {
+    const files = new Set<string>();
+    for (const c of this.#listener.certificates) {
+      files.add(resolveTlsPath(c.certFile, this.#baseDir));
+      files.add(resolveTlsPath(c.keyFile, this.#baseDir));
+    }
+    if (this.#listener.tls.clientCa !== null) files.add(resolveTlsPath(this.#listener.tls.clientCa, this.#baseDir));
+    for (const f of files) watchFile(f, { interval: WATCH_INTERVAL_MS, persistent: false }, this.#onFileChange);
+    this.#watched = [...files];
+  }
+
+  #unwatch(): void {
+    for (const f of this.#watched) unwatchFile(f, this.#onFileChange);
+    this.#watched = [];
+  }
+}
+
+/** Header values from certificate fields: no CR, LF or other control characters. */
+function headerSafe(v: string): string {
+  return v.replace(/[\x00-\x1f\x7f]/g, ' ');
+}

@@ -1,0 +1,110 @@
+/**
+ * The dashboard (GET /) and its data (GET /api/v1/stats), and the token on every admin
+ * endpoint: the page itself is served without the token (it holds no data), everything it
+ * reads needs it; /healthz stays open.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import type { StatsReport } from '../../../src/admin/dashboard/stats.js';
+import { startHttpTarget, startSwitchyard, listener, group, request, waitFor, type HttpTarget, type Running } from '../harness/index.js';
+
+const TOKEN = 'dashboard-token';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+
+describe('dashboard and admin token', () => {
+  let a: HttpTarget;
+  let lb: Running;
+
+  before(async () => {
+    a = await startHttpTarget('a');
+    lb = await startSwitchyard(
+      {
+        admin: { token: TOKEN },
+        listeners: [listener('web', { forward: { targetGroup: 'g' } }, [{ priority: 5, match: { path: ['/teapot'] }, fixedResponse: { statusCode: 418 } }])],
+        targetGroups: [group('g', [a.port])],
+      },
+      { admin: true },
+    );
+  });
+
+  after(async () => {
+    await lb?.close();
+    await a?.close();
+  });
+
+  it('every endpoint but /healthz and the page needs the token; with it they answer', async () => {
+    const endpoints: [string, string, string?][] = [
+      ['GET', '/metrics'],
+      ['GET', '/api/v1/stats'],
+      ['GET', '/api/v1/status'],
+      ['GET', '/api/v1/config'],
+      ['PUT', '/api/v1/config', 'listeners: ['],
+      ['POST', '/api/v1/reload'],
+      ['POST', '/api/v1/target-groups/g/targets', '{}'],
+      ['DELETE', '/api/v1/target-groups/g/targets/127.0.0.1:1'],
+    ];
+    for (const [method, path, body] of endpoints) {
+      const o = { method, path, ...(body !== undefined ? { body } : {}) };
+      assert.equal((await request(lb.adminPort!, o)).status, 401, `${method} ${path} without a token`);
+      assert.equal((await request(lb.adminPort!, { ...o, headers: { authorization: `Bearer ${TOKEN}x` } })).status, 401, `${method} ${path} with a wrong token`);
+      const withToken = await request(lb.adminPort!, { ...o, headers: AUTH });
+      assert.notEqual(withToken.status, 401, `${method} ${path} with the token`);
+      assert.ok(withToken.status < 500, `${method} ${path}: ${withToken.status}`);
+    }
+    assert.equal((await request(lb.adminPort!, { path: '/healthz' })).status, 200);
+    assert.equal((await request(lb.adminPort!, { path: '/' })).status, 200);
+  });
+
+  it('GET / is one self-contained page whose inline script the CSP allows', async () => {
+    const r = await request(lb.adminPort!, { path: '/' });
+    assert.equal(r.status, 200);
+    assert.match(String(r.headers['content-type']), /^text\/html/);
+    const html = r.text;
+    assert.match(html, /<title>Switchyard<\/title>/);
+    // Nothing from elsewhere: no external scripts, styles, fonts or images.
+    assert.doesNotMatch(html, /\b(?:src|href)\s*=\s*["']?(?:https?:)?\/\//i);
+    assert.doesNotMatch(html, /@import|url\(\s*["']?(?:https?:)?\/\//i);
+    assert.doesNotMatch(html, /<script[^>]+src=/i);
+    const script = /<script>([\s\S]*)<\/script>/.exec(html)![1]!;
+    const style = /<style>([\s\S]*)<\/style>/.exec(html)![1]!;
+    const csp = String(r.headers['content-security-policy']);
+    const hash = (s: string): string => `'sha256-${createHash('sha256').update(s).digest('base64')}'`;
+    assert.ok(csp.includes(`script-src ${hash(script)}`), csp);
+    assert.ok(csp.includes(`style-src ${hash(style)}`), csp);
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /connect-src 'self'/);
+    // The page reads its data from the stats endpoint and keeps the token per tab.
+    assert.match(script, /api\/v1\/stats/);
+    assert.match(script, /sessionStorage/);
+    const head = await request(lb.adminPort!, { method: 'HEAD', path: '/' });
+    assert.equal(head.status, 200);
+    assert.equal(head.body.length, 0);
+  });
+
+  it('GET /api/v1/stats: request rate, status classes, latency and target health', async () => {
+    for (let i = 0; i < 20; i++) assert.equal((await request(lb.port(), { path: `/r${i}` })).status, 200);
+    for (let i = 0; i < 5; i++) assert.equal((await request(lb.port(), { path: '/teapot' })).status, 418);
+    const s = await waitFor(async () => {
+      const r = await request(lb.adminPort!, { path: '/api/v1/stats', headers: AUTH });
+      assert.equal(r.status, 200);
+      const body = r.json<StatsReport>();
+      const web = body.listeners.find((l) => l.name === 'web');
+      return web !== undefined && web.requests === 25 && web.requestsPerSecond > 0 ? body : null;
+    }, 5000, 'stats with the requests');
+    const web = s.listeners.find((l) => l.name === 'web')!;
+    assert.equal(web.port, lb.port());
+    assert.equal(web.statusClasses['2xx'], 20);
+    assert.equal(web.statusClasses['4xx'], 5);
+    assert.equal(web.lbErrors, 5, 'the 418s are generated by the load balancer');
+    assert.ok(web.statusClassesPerSecond['2xx']! > 0);
+    assert.equal(web.latencySeconds.count, 20);
+    assert.ok(web.latencySeconds.p50! > 0 && web.latencySeconds.p50! <= web.latencySeconds.p99!, JSON.stringify(web.latencySeconds));
+    assert.equal(s.targetGroups.length, 1);
+    const g = s.targetGroups[0]!;
+    assert.equal(g.name, 'g');
+    assert.equal(g.healthy, 1);
+    assert.equal(g.targets[0]!.id, `127.0.0.1:${a.port}`);
+    assert.equal(g.targets[0]!.state, 'healthy');
+  });
+});
