@@ -60,6 +60,8 @@ export interface CompiledListener {
   readonly host: string;
   readonly port: number;
   readonly matcher: Matcher<CompiledAction>;
+  /** The compiled default action (also the matcher's); the only action of TCP/UDP listeners. */
+  readonly defaultAction: CompiledAction;
   readonly settings: CompiledSettings;
   readonly resolved: ResolvedListener;
 }
@@ -139,6 +141,7 @@ export function compileRuntime(
   const listeners = new Map<string, CompiledListener>();
   for (const l of resolved.listeners) {
     const rules = l.rules.map((r) => ({ priority: r.priority, match: r.match, action: compileAction(r.action, groups) }));
+    const defaultAction = compileAction(l.defaultAction, groups);
     listeners.set(
       l.name,
       Object.freeze({
@@ -146,7 +149,8 @@ export function compileRuntime(
         protocol: l.protocol,
         host: l.host,
         port: l.port,
-        matcher: createMatcher<CompiledAction>(rules, compileAction(l.defaultAction, groups)),
+        matcher: createMatcher<CompiledAction>(rules, defaultAction),
+        defaultAction,
         settings,
         resolved: l,
       }),

@@ -428,7 +428,7 @@ const definitions: Record<string, JsonSchema> = {
         default: DEFAULTS.targetGroup.algorithm,
       }),
       hashOn: obj(
-        'For consistent_hash: exactly one of sourceIp, header, cookie or path. Default: sourceIp.',
+        'For consistent_hash (other algorithms ignore it): exactly one of sourceIp, header, cookie or path. Default: sourceIp. A request without the header or cookie goes to a random target.',
         {
           sourceIp: { const: true, description: "Hash the client's address." },
           header: { ...ref('headerName'), description: 'Hash this request header.' } as JsonSchema,

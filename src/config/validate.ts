@@ -313,6 +313,9 @@ class Semantic {
       if (isObj(g['hashOn'])) this.hashOn(g['hashOn'], `${path}/hashOn`, layer4, protocol);
       if (isObj(g['stickiness'])) this.targetStickiness(g['stickiness'], `${path}/stickiness`, layer4, protocol);
       if (isObj(g['healthCheck'])) this.healthCheck(g['healthCheck'], `${path}/healthCheck`);
+      if (has(g, 'proxyProtocol') && g['proxyProtocol'] !== 'off' && protocol !== 'TCP') {
+        this.add(`${path}/proxyProtocol`, `proxyProtocol is only sent to TCP target groups, not ${protocol}`, 'proxyProtocol: off, or protocol TCP');
+      }
       this.targets(list(g['targets']), `${path}/targets`);
     });
   }
@@ -423,6 +426,7 @@ class Semantic {
       const known = LISTENER_PROTOCOLS.has(protocol);
       const ctx: ListenerCtx = { name, protocol: known ? protocol : null, layer4: protocol === 'TCP' || protocol === 'UDP' };
       if (known) this.listenerTls(l, path, ctx);
+      if (known) this.listenerLayer4(l, path, ctx);
       this.protection(l['protection'], `${path}/protection`, ctx);
       if (ctx.layer4 && list(l['rules']).length > 0) {
         this.add(
@@ -467,6 +471,20 @@ class Semantic {
     const tls = l['tls'];
     if (isObj(tls) && has(tls, 'clientCertMode') && !has(tls, 'clientCa')) {
       this.add(`${path}/tls/clientCertMode`, 'clientCertMode needs clientCa (the CA bundle client certificates are checked against)', 'key "clientCa"', 'key');
+    }
+  }
+
+  listenerLayer4(l: Obj, path: string, ctx: ListenerCtx): void {
+    if (!ctx.layer4 && has(l, 'idleTimeoutSeconds')) {
+      this.add(
+        `${path}/idleTimeoutSeconds`,
+        `"idleTimeoutSeconds" is only allowed on TCP/UDP listeners, not ${String(ctx.protocol)} (use settings.idleTimeoutSeconds)`,
+        'protocol: TCP or UDP, or no idleTimeoutSeconds',
+        'key',
+      );
+    }
+    if (ctx.protocol !== 'UDP' && has(l, 'maxFlows')) {
+      this.add(`${path}/maxFlows`, `"maxFlows" is only allowed on UDP listeners, not ${String(ctx.protocol)}`, 'protocol: UDP, or no maxFlows', 'key');
     }
   }
 

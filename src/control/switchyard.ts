@@ -15,7 +15,9 @@ import { loadConfigFile, parseConfigText } from '../config/load.js';
 import { validateConfig, locateNowhere } from '../config/validate.js';
 import type { ConfigError } from '../config/errors.js';
 import { TargetGroupRuntime } from '../targets/target-group.js';
-import { HttpListener, type ListenerHooks } from '../listener/http-listener.js';
+import type { ListenerHooks } from '../listener/http-listener.js';
+import type { Listener } from '../listener/listener.js';
+import { createListener } from '../listener/create-listener.js';
 import { createAccessLog, type AccessLog } from '../observability/access-log.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { AdminServer } from '../admin/server.js';
@@ -40,7 +42,7 @@ export type ApplyResult = { readonly ok: true; readonly generation: number } | {
 export class Switchyard {
   readonly log: Logger;
   readonly groups: Map<string, TargetGroupRuntime>;
-  readonly listeners: Map<string, HttpListener>;
+  readonly listeners: Map<string, Listener>;
   /** Request, connection, health and reload metrics (GET /metrics, the dashboard). */
   readonly metrics: Metrics;
   readonly #opts: SwitchyardOptions;
@@ -170,13 +172,13 @@ export class Switchyard {
       return { ok: false, errors: [internalError(err)] };
     }
     // Listeners: bind the new ones before the swap, so a port in use rejects the whole config.
-    const opened: HttpListener[] = [];
+    const opened: Listener[] = [];
     const accessLog = this.#accessLogFor(resolved);
     const hooks = combineHooks(this.metrics, this.#opts.hooks);
     for (const [name, compiled] of runtime.listeners) {
       const current = this.listeners.get(name);
       if (current && current.listener.host === compiled.host && current.listener.port === compiled.port && compiled.protocol === current.listener.protocol) continue;
-      const l = new HttpListener(compiled, accessLog, this.log, hooks);
+      const l = createListener(compiled, accessLog, this.log, hooks);
       try {
         await l.listen();
         opened.push(l);
@@ -195,7 +197,7 @@ export class Switchyard {
     for (const [name, g] of this.groups) if (!nextGroups.has(name)) retiredGroups.push(g);
     this.groups.clear();
     for (const [name, g] of nextGroups) this.groups.set(name, g);
-    const retiredListeners: HttpListener[] = [];
+    const retiredListeners: Listener[] = [];
     for (const [name, l] of this.listeners) {
       const next = runtime.listeners.get(name);
       const replaced = opened.find((o) => o.listener.name === name);
@@ -283,7 +285,7 @@ function unsupported(path: string, message: string): ConfigError {
 function notYetAvailable(resolved: ResolvedConfig): ConfigError[] {
   const out: ConfigError[] = [];
   resolved.listeners.forEach((l, i) => {
-    if (l.protocol !== 'HTTP') out.push(unsupported(`/listeners/${i}/protocol`, `listener ${l.name}: protocol ${l.protocol} is not available yet; use HTTP`));
+    if (l.protocol === 'HTTPS') out.push(unsupported(`/listeners/${i}/protocol`, `listener ${l.name}: protocol ${l.protocol} is not available yet; use HTTP, TCP or UDP`));
     const check = (action: ResolvedConfig['listeners'][number]['defaultAction'], path: string): void => {
       if (action.kind === 'forward' && action.forward.stickiness.enabled) out.push(unsupported(`${path}/forward/stickiness`, 'group stickiness is not available yet'));
     };
@@ -292,7 +294,7 @@ function notYetAvailable(resolved: ResolvedConfig): ConfigError[] {
   });
   resolved.targetGroups.forEach((g, i) => {
     if (g.stickiness.enabled) out.push(unsupported(`/targetGroups/${i}/stickiness`, `target group ${g.name}: stickiness is not available yet`));
-    if (g.protocol !== 'HTTP') out.push(unsupported(`/targetGroups/${i}/protocol`, `target group ${g.name}: protocol ${g.protocol} is not available yet; use HTTP`));
+    if (g.protocol === 'HTTPS') out.push(unsupported(`/targetGroups/${i}/protocol`, `target group ${g.name}: protocol ${g.protocol} is not available yet; use HTTP, TCP or UDP`));
     if (g.protocolVersion !== 'HTTP1') out.push(unsupported(`/targetGroups/${i}/protocolVersion`, `target group ${g.name}: ${g.protocolVersion} to targets is not available yet; use HTTP1`));
   });
   return out;

@@ -11,6 +11,7 @@ import type { CompiledListener } from '../config/compile.js';
 import { ClientConnection } from './http-connection.js';
 import type { ClientRequest } from './client-request.js';
 import type { ListenerContext } from './listener-context.js';
+import type { Listener } from './listener.js';
 import type { HttpParseError } from '../proxy/http-parser.js';
 import type { ProxyErrorKind } from '../proxy/errors.js';
 import { dispatchRequest, readFraming, type DispatchContext } from '../proxy/dispatch.js';
@@ -31,7 +32,7 @@ function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
-export class HttpListener implements ListenerContext {
+export class HttpListener implements Listener, ListenerContext {
   listener: CompiledListener;
   draining: boolean;
   readonly server: net.Server;
@@ -61,6 +62,10 @@ export class HttpListener implements ListenerContext {
   get port(): number {
     const a = this.server.address();
     return a !== null && typeof a === 'object' ? a.port : this.listener.port;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
   }
 
   listen(): Promise<void> {

@@ -37,6 +37,7 @@ export const ProxyErrors = Object.freeze({
   CONNECT_REFUSED: kind('SY_ERR_TARGET_CONNECT_REFUSED', 502, 'target', true, 'target refused the connection'),
   CONNECT_FAILED: kind('SY_ERR_TARGET_CONNECT_FAILED', 502, 'target', true, 'could not connect to target'),
   RESET: kind('SY_ERR_TARGET_RESET', 502, 'target', false, 'target closed the connection'),
+  DEREGISTERED: kind('SY_ERR_TARGET_DEREGISTERED', 502, 'target', false, 'target deregistered; its deregistration delay ended'),
   BAD_RESPONSE: kind('SY_ERR_TARGET_BAD_RESPONSE', 502, 'target', false, 'malformed response from target'),
   NO_TARGETS: kind('SY_ERR_GROUP_NO_TARGETS', 503, 'internal', false, 'no registered targets'),
   CONNECT_TIMEOUT: kind('SY_ERR_TARGET_CONNECT_TIMEOUT', 504, 'target', true, 'target connect timeout'),

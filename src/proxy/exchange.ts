@@ -294,9 +294,10 @@ export class Exchange implements UpstreamHandler, BodySink {
       return;
     }
     if (stale && this.#body !== null && target !== null) {
-      // The keep-alive race: the target closed an idle connection as we reused it.
+      // The keep-alive race: the target closed an idle connection as we reused it. The replay
+      // is not a retry (the target never saw the request): if the fresh connection is refused
+      // too (the target just died), the one retry on another target is still due.
       this.#req.detach();
-      this.#attempts++;
       this.#target = target;
       this.#group.requestStarted(target);
       this.#ready = false;

@@ -123,10 +123,13 @@ export class UpstreamPool {
     if (i >= 0) this.#idle.splice(i, 1);
   }
 
-  /** Closes every connection (draining finished, shutdown). */
-  destroyAll(): void {
+  /**
+   * Closes every connection (draining finished, shutdown). An exchange still using one is told
+   * (`kind`, default RESET), so its client gets a 502 or sees the response cut, never a hang.
+   */
+  destroyAll(kind: ProxyErrorKind = ProxyErrors.RESET): void {
     for (const c of this.#idle.splice(0)) c.destroy();
-    for (const c of [...this.#active]) c.destroy();
+    for (const c of [...this.#active]) c.abort(kind);
     this.#active.clear();
   }
 
@@ -255,6 +258,12 @@ export class UpstreamConnection {
     this.socket.removeAllListeners('error');
     this.#parser.free();
     return this.socket;
+  }
+
+  /** Closes the connection and tells its exchange, if any, that it failed with `kind`. */
+  abort(kind: ProxyErrorKind): void {
+    if (this.#destroyed) return;
+    this.#fail(kind, null, false);
   }
 
   destroy(): void {

@@ -16,6 +16,7 @@ import { defaultRandom } from '../util/random.js';
 import { Target, formatTargetId, type TargetState } from './target.js';
 import { HealthChecker } from './health/checker.js';
 import { SlowStart } from './balancers/slow-start.js';
+import { ProxyErrors, type ProxyErrorKind } from '../proxy/errors.js';
 import { compileHashOn, type CompiledHashOn } from './hash-key.js';
 
 export interface TargetGroupRuntimeOptions {
@@ -181,7 +182,7 @@ export class TargetGroupRuntime {
       this.#drainTimers.delete(id);
       t.removed = true;
       t.reason = 'deregistered';
-      closeTarget(t);
+      closeTarget(t, ProxyErrors.DEREGISTERED);
       if (this.targets.get(id) === t) {
         this.targets.delete(id);
         this.#slowStart.forget(id);
@@ -298,8 +299,9 @@ export class TargetGroupRuntime {
   }
 }
 
-function closeTarget(t: Target): void {
-  t.pool.destroyAll();
+/** Closes a target's connections; requests still on them get a 502 (`kind`) or a cut response. */
+function closeTarget(t: Target, kind: ProxyErrorKind = ProxyErrors.RESET): void {
+  t.pool.destroyAll(kind);
   for (const s of t.tunnels) s.destroy();
   t.tunnels.clear();
 }

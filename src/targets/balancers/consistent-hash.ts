@@ -4,7 +4,7 @@
  * and when one of N targets joins or leaves only about 1/N of the keys move.
  *
  * Maglev hashing (Eisenbud et al., NSDI 2016), as Envoy's `MAGLEV` load balancer builds it
- * (docs/decisions/0005-consistent-hash.md says why Maglev and not a ketama ring):
+ * (docs/decisions/0005-consistent-hash-and-power-of-two.md says why Maglev, not a ketama ring):
  * - `refresh()` fills a lookup table of M slots (M prime, 65,537 by default) in which every
  *   target owns a share of slots proportional to its weight; each target claims slots in the
  *   order of its own permutation `(offset + j·skip) mod M`, with offset and skip derived from a

@@ -5,6 +5,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import {
   startRawTarget,
   startSwitchyard,
@@ -137,6 +138,37 @@ describe('forwarding: request head at the target', () => {
   it('X-Forwarded-For remove: deleted', async () => {
     const r = await through(lbRemove.port(), target, 'GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n');
     assert.deepEqual(headerValues(r, 'x-forwarded-for'), []);
+  });
+
+  it('an IPv6 client address is appended as is, and sourceIp matches IPv6 CIDRs', async () => {
+    const v6 = await startSwitchyard({
+      listeners: [
+        {
+          name: 'v6',
+          protocol: 'HTTP',
+          host: '::1',
+          port: 0,
+          rules: [{ priority: 1, match: { sourceIp: ['::1/128'] }, forward: { targetGroup: 'raw', requestHeaders: { set: { 'X-Matched': 'v6' } } } }],
+          defaultAction: { forward: { targetGroup: 'raw' } },
+        },
+      ],
+      targetGroups: [group('raw', [target.port])],
+    });
+    try {
+      const before = target.requests.length;
+      const c = await new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect({ host: '::1', port: v6.port() }, () => resolve(s));
+        s.on('error', reject);
+      });
+      c.write('GET /v6 HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 2001:db8::1\r\nConnection: close\r\n\r\n');
+      await new Promise((r) => c.on('close', r).resume());
+      await waitFor(() => target.requests.length > before);
+      const r = target.requests[before]!;
+      assert.deepEqual(headerValues(r, 'x-forwarded-for'), ['2001:db8::1, ::1']);
+      assert.equal(header(r, 'x-matched'), 'v6');
+    } finally {
+      await v6.close();
+    }
   });
 
   it('X-Forwarded-Proto and X-Forwarded-Port come from the listener, replacing the client\'s', async () => {

@@ -162,6 +162,21 @@ describe('keep-alive and pipelining', () => {
     }
   });
 
+  it('requests pipelined behind Connection: close are not served', async () => {
+    const c = await RawClient.connect(lb.port('echo'));
+    try {
+      c.write('GET /last HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /ignored HTTP/1.1\r\nHost: a\r\n\r\n');
+      const r = await c.readResponse();
+      assert.equal(JSON.parse(r.body.toString()).url, '/last');
+      assert.equal(header(r, 'connection'), 'close');
+      await c.waitClosed();
+      assert.equal(c.unread.length, 0);
+      assert.ok(!echo.requests.some((e) => e.url === '/ignored'));
+    } finally {
+      c.destroy();
+    }
+  });
+
   it('a pipelined request split across writes is answered in order', async () => {
     const c = await RawClient.connect(lb.port('slow'));
     try {

@@ -114,6 +114,7 @@ test('target group defaults', () => {
     connectTimeoutMs: 3000,
     responseTimeoutMs: 60000,
     retryIdempotentRequests: false,
+    proxyProtocol: 'off',
   });
   assert.deepEqual(b?.hashOn, { sourceIp: true });
   assert.deepEqual(b?.targets, []);
