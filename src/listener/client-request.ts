@@ -50,6 +50,10 @@ export class ClientRequest {
   error: string;
   bytesIn: number;
   bytesOut: number;
+  /** How the response body is framed to the client (Downstream's choice; 0 until a head). */
+  responseFraming: number;
+  /** The connection stays open after this response (decided with the response head). */
+  responseKeepAlive: boolean;
   /** The response has started on the wire (head written). */
   responseStarted: boolean;
   finished: boolean;
@@ -91,6 +95,8 @@ export class ClientRequest {
     this.error = '';
     this.bytesIn = headSize(method, url, rawHeaders);
     this.bytesOut = 0;
+    this.responseFraming = 0;
+    this.responseKeepAlive = false;
     this.responseStarted = false;
     this.finished = false;
   }

@@ -26,6 +26,27 @@ import { ClientRequest } from './client-request.js';
 import { renderErrorReply } from '../proxy/local-reply.js';
 import { ProxyErrors, type ProxyErrorKind } from '../proxy/errors.js';
 import type { ListenerContext } from './listener-context.js';
+import type { Downstream } from '../proxy/downstream.js';
+import type { CompiledFixedResponse } from '../config/compile.js';
+import { buildResponseHead, responseFraming } from '../proxy/headers.js';
+import { renderLocalReply } from '../proxy/local-reply.js';
+
+const CRLF = '\r\n';
+const LAST_CHUNK = '0\r\n\r\n';
+
+/** How a response body is framed towards an HTTP/1.1 client. */
+export const enum ResponseFraming {
+  /** Content-Length from the target, or no body at all. */
+  LENGTH = 0,
+  /** Re-chunked for an HTTP/1.1 client. */
+  CHUNKED = 1,
+  /** Close-delimited (HTTP/1.0 client, unknown length). */
+  CLOSE = 2,
+}
+
+function uncork(socket: { uncork(): void }): void {
+  socket.uncork();
+}
 
 /** Unread request body bytes dropped to keep a connection after an early response. */
 const DISCARD_LIMIT = 1024 * 1024;
@@ -38,7 +59,7 @@ const enum Timer {
   BODY,
 }
 
-export class ClientConnection {
+export class ClientConnection implements Downstream {
   readonly socket: net.Socket;
   readonly ctx: ListenerContext;
   readonly remoteAddress: string;
@@ -65,6 +86,11 @@ export class ClientConnection {
   #tunnel: boolean;
   /** Called when the socket drains after a write returned false. */
   drainWaiter: (() => void) | null;
+  /** Client-certificate header lines for forwarded requests (mutual TLS); '' otherwise. */
+  extraRequestHeaders: string;
+  /** Header names clients may not send to targets on this connection (mutual TLS). */
+  reservedRequestHeaders: ReadonlySet<string> | null;
+  readonly canUpgrade = true;
 
   constructor(socket: net.Socket, ctx: ListenerContext) {
     this.socket = socket;
@@ -89,6 +115,8 @@ export class ClientConnection {
     this.#closed = false;
     this.#tunnel = false;
     this.drainWaiter = null;
+    this.extraRequestHeaders = '';
+    this.reservedRequestHeaders = null;
     this.#installParser();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -116,6 +144,97 @@ export class ClientConnection {
   /** True when nothing is in flight (graceful shutdown closes such connections at once). */
   get idle(): boolean {
     return this.current === null && this.#queue.length === 0 && this.#parsing === null;
+  }
+
+  get draining(): boolean {
+    return this.ctx.draining;
+  }
+
+  onDrain(cb: () => void): void {
+    this.drainWaiter = cb;
+  }
+
+  // --- Downstream: responses ---------------------------------------------------------------
+
+  replyFixed(req: ClientRequest, action: CompiledFixedResponse): void {
+    const close = !req.keepAlive || this.ctx.draining || !this.canContinueAfter(req);
+    const head = req.method === 'HEAD';
+    const buf = close ? (head ? action.closeHead : action.close) : head ? action.keepAliveHead : action.keepAlive;
+    req.status = action.statusCode;
+    req.bytesOut += buf.length;
+    req.responseStarted = true;
+    this.write(buf);
+    this.finishResponse(req, !close);
+  }
+
+  replyRedirect(req: ClientRequest, statusCode: number, location: string): void {
+    const close = !req.keepAlive || this.ctx.draining || !this.canContinueAfter(req);
+    const buf = renderLocalReply({ status: statusCode, headers: [['Location', location]], close, headOnly: req.method === 'HEAD' });
+    req.status = statusCode;
+    req.bytesOut += buf.length;
+    req.responseStarted = true;
+    this.write(buf);
+    this.finishResponse(req, !close);
+  }
+
+  relayInterim(req: ClientRequest, statusCode: number, statusMessage: string, raw: readonly string[]): void {
+    // 100 Continue, 103 Early Hints: only HTTP/1.1 clients understand them.
+    if (req.versionMinor >= 1) this.write(buildResponseHead(statusCode, statusMessage, raw, '', '', false));
+  }
+
+  relayHead(req: ClientRequest, statusCode: number, statusMessage: string, raw: readonly string[], noBody: boolean): void {
+    const f = responseFraming(raw);
+    let framing: string;
+    if (noBody) {
+      framing = f.contentLength >= 0 && statusCode !== 204 ? 'content-length: ' + f.contentLength + CRLF : '';
+      req.responseFraming = ResponseFraming.LENGTH;
+    } else if (f.contentLength >= 0 && !f.chunked) {
+      framing = 'content-length: ' + f.contentLength + CRLF;
+      req.responseFraming = ResponseFraming.LENGTH;
+    } else if (req.versionMinor >= 1) {
+      framing = 'transfer-encoding: chunked\r\n';
+      req.responseFraming = ResponseFraming.CHUNKED;
+    } else {
+      framing = '';
+      req.responseFraming = ResponseFraming.CLOSE;
+    }
+    req.responseKeepAlive =
+      req.keepAlive && req.responseFraming !== ResponseFraming.CLOSE && !req.upgrade && !this.ctx.draining && this.canContinueAfter(req);
+    let extra = '';
+    if (!req.responseKeepAlive) extra = 'connection: close\r\n';
+    else if (req.versionMinor === 0) extra = 'connection: keep-alive\r\n';
+    const head = buildResponseHead(statusCode, statusMessage, raw, framing, extra, false);
+    req.bytesOut += head.length;
+    req.responseStarted = true;
+    // Head and the first body bytes of this read leave in one write.
+    this.socket.cork();
+    process.nextTick(uncork, this.socket);
+    this.write(head);
+  }
+
+  relayBody(req: ClientRequest, chunk: Buffer): boolean {
+    req.bytesOut += chunk.length;
+    if (req.responseFraming !== ResponseFraming.CHUNKED) return this.write(chunk);
+    const socket = this.socket;
+    socket.cork();
+    this.write(chunk.length.toString(16) + CRLF);
+    this.write(chunk);
+    const ok = this.write(CRLF);
+    socket.uncork();
+    return ok;
+  }
+
+  relayEnd(req: ClientRequest, trailers: readonly string[] | null): void {
+    if (req.responseFraming === ResponseFraming.CHUNKED) {
+      if (trailers !== null && trailers.length > 0) {
+        let t = '0\r\n';
+        for (let i = 0; i < trailers.length; i += 2) t += trailers[i] + ': ' + trailers[i + 1] + CRLF;
+        this.write(t + CRLF);
+      } else {
+        this.write(LAST_CHUNK);
+      }
+    }
+    this.finishResponse(req, req.responseKeepAlive);
   }
 
   /** Writes response bytes; false means wait for drain (set `drainWaiter`). */
@@ -200,8 +319,9 @@ export class ClientConnection {
   }
 
   /** Switches to a raw tunnel (WebSocket after a 101): no more HTTP on this connection. */
-  enterTunnel(): net.Socket {
+  enterTunnel(req: ClientRequest): net.Socket {
     this.#tunnel = true;
+    this.finishResponse(req, false);
     this.#clearTimer();
     this.socket.removeAllListeners('data');
     this.socket.removeAllListeners('drain');

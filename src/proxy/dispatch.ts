@@ -7,7 +7,7 @@
  * length → 463), matching on the listener's compiled rules, and running the winning action.
  * Routing and forwarding see the same normalised path (docs/decisions/0002).
  */
-import type { ClientConnection } from '../listener/http-connection.js';
+import type { Downstream } from './downstream.js';
 import type { ClientRequest } from '../listener/client-request.js';
 import type { CompiledAction, CompiledForward } from '../config/compile.js';
 import type { TargetGroupRuntime } from '../targets/target-group.js';
@@ -15,7 +15,6 @@ import { RequestView } from '../router/request-view.js';
 import { normalizePath, splitTarget } from '../router/path-normalize.js';
 import { ProxyErrors } from './errors.js';
 import { H, countForwardedFor, headerCode } from './headers.js';
-import { renderLocalReply } from './local-reply.js';
 import { Exchange, type ExchangeOptions } from './exchange.js';
 import { hashKeyOf } from '../targets/hash-key.js';
 
@@ -64,7 +63,7 @@ function singleHost(raw: readonly string[]): string | null | undefined {
 
 const VALID_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::\d{0,5})?$/;
 
-export function dispatchRequest(conn: ClientConnection, req: ClientRequest, dc: DispatchContext): void {
+export function dispatchRequest(conn: Downstream, req: ClientRequest, dc: DispatchContext): void {
   const settings = req.listener.settings;
   if (req.versionMajor !== 1) return conn.replyError(req, ProxyErrors.BAD_VERSION, true);
   if (req.url.length > settings.maxUriBytes) return conn.replyError(req, ProxyErrors.URI_TOO_LONG, true);
@@ -108,28 +107,14 @@ export function dispatchRequest(conn: ClientConnection, req: ClientRequest, dc: 
   runAction(conn, req, result.action, view, split.query, dc);
 }
 
-function runAction(conn: ClientConnection, req: ClientRequest, action: CompiledAction, view: RequestView, query: string, dc: DispatchContext): void {
+function runAction(conn: Downstream, req: ClientRequest, action: CompiledAction, view: RequestView, query: string, dc: DispatchContext): void {
   switch (action.kind) {
-    case 'fixedResponse': {
-      const close = !req.keepAlive || conn.ctx.draining || !conn.canContinueAfter(req);
-      const head = req.method === 'HEAD';
-      const buf = close ? (head ? action.closeHead : action.close) : head ? action.keepAliveHead : action.keepAlive;
-      req.status = action.statusCode;
-      req.bytesOut += buf.length;
-      req.responseStarted = true;
-      conn.write(buf);
-      conn.finishResponse(req, !close);
+    case 'fixedResponse':
+      conn.replyFixed(req, action);
       return;
-    }
     case 'redirect': {
       const r = action.redirect.render({ protocol: dc.proto, host: view.host, port: dc.port, path: view.path, query });
-      const close = !req.keepAlive || conn.ctx.draining || !conn.canContinueAfter(req);
-      const buf = renderLocalReply({ status: r.statusCode, headers: [['Location', r.location]], close, headOnly: req.method === 'HEAD' });
-      req.status = r.statusCode;
-      req.bytesOut += buf.length;
-      req.responseStarted = true;
-      conn.write(buf);
-      conn.finishResponse(req, !close);
+      conn.replyRedirect(req, r.statusCode, r.location);
       return;
     }
     case 'forward':
@@ -147,13 +132,13 @@ function chooseGroup(action: CompiledForward): TargetGroupRuntime {
   return groups[groups.length - 1]!;
 }
 
-function forward(conn: ClientConnection, req: ClientRequest, action: CompiledForward, view: RequestView, dc: DispatchContext): void {
+function forward(conn: Downstream, req: ClientRequest, action: CompiledForward, view: RequestView, dc: DispatchContext): void {
   const group = chooseGroup(action);
   req.targetGroup = group.name;
   let path = view.path;
   if (action.rewrite !== null) path = path.replace(action.rewrite.regex, action.rewrite.replace);
   if (path.charCodeAt(0) !== 47) path = '/' + path;
-  const websocket = req.upgrade && isWebSocketUpgrade(req.rawHeaders);
+  const websocket = req.upgrade && conn.canUpgrade && isWebSocketUpgrade(req.rawHeaders);
   // Only consistent_hash groups have a hashOn: no other algorithm pays for a key.
   const hashOn = group.hashOn;
   const exchange = new Exchange(conn, req, action, group, {

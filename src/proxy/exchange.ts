@@ -10,14 +10,14 @@
  * over to the WebSocket tunnel. It never buffers a whole body: at most REPLAY_LIMIT bytes are
  * kept for a replay, and only while nothing of the response has arrived.
  */
-import type { ClientConnection } from '../listener/http-connection.js';
+import type { Downstream } from './downstream.js';
 import type { BodySink, ClientRequest } from '../listener/client-request.js';
 import type { CompiledForward } from '../config/compile.js';
 import type { TargetGroupRuntime } from '../targets/target-group.js';
 import type { Target } from '../targets/target.js';
 import type { UpstreamConnection, UpstreamHandler } from './upstream-pool.js';
 import { ProxyErrors, type ProxyErrorKind } from './errors.js';
-import { buildRequestHead, buildResponseHead, responseFraming } from './headers.js';
+import { buildRequestHead, buildResponseHead } from './headers.js';
 import { openTunnel } from './websocket.js';
 
 /** Request body bytes kept for a replay after a keep-alive race; beyond it, no replay. */
@@ -25,19 +25,6 @@ const REPLAY_LIMIT = 65536;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const CRLF = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
-
-const enum ClientFraming {
-  /** Content-Length from the target, or no body at all. */
-  LENGTH,
-  /** Re-chunked for an HTTP/1.1 client. */
-  CHUNKED,
-  /** Close-delimited (HTTP/1.0 client, unknown length). */
-  CLOSE,
-}
-
-function uncork(socket: { uncork(): void }): void {
-  socket.uncork();
-}
 
 export interface ExchangeOptions {
   readonly path: string;
@@ -52,7 +39,7 @@ export interface ExchangeOptions {
 }
 
 export class Exchange implements UpstreamHandler, BodySink {
-  readonly #conn: ClientConnection;
+  readonly #conn: Downstream;
   readonly #req: ClientRequest;
   readonly #action: CompiledForward;
   readonly #opts: ExchangeOptions;
@@ -68,15 +55,13 @@ export class Exchange implements UpstreamHandler, BodySink {
   #bodySent: boolean;
   #responseHead: boolean;
   #responseDone: boolean;
-  #framing: ClientFraming;
-  #clientKeepAlive: boolean;
   #timer: NodeJS.Timeout | null;
   #done: boolean;
   #sentAtMs: number;
   /** The 101 head as relayed to the client (set by onResponseHead for upgrades). */
   #pendingUpgradeHead: string;
 
-  constructor(conn: ClientConnection, req: ClientRequest, action: CompiledForward, group: TargetGroupRuntime, opts: ExchangeOptions) {
+  constructor(conn: Downstream, req: ClientRequest, action: CompiledForward, group: TargetGroupRuntime, opts: ExchangeOptions) {
     this.#conn = conn;
     this.#req = req;
     this.#action = action;
@@ -92,8 +77,6 @@ export class Exchange implements UpstreamHandler, BodySink {
     this.#bodySent = false;
     this.#responseHead = false;
     this.#responseDone = false;
-    this.#framing = ClientFraming.LENGTH;
-    this.#clientKeepAlive = false;
     this.#timer = null;
     this.#done = false;
     this.#sentAtMs = 0;
@@ -154,6 +137,8 @@ export class Exchange implements UpstreamHandler, BodySink {
       rules: this.#action.headerRules,
       framing: req.chunked ? 'chunked' : req.contentLength >= 0 ? req.contentLength : null,
       websocket: this.#opts.websocket,
+      extra: this.#conn.extraRequestHeaders,
+      reserved: this.#conn.reservedRequestHeaders,
     });
     void requestId;
     conn.expectNoBody = req.method === 'HEAD';
@@ -188,47 +173,16 @@ export class Exchange implements UpstreamHandler, BodySink {
       // 101 to a request that asked for no WebSocket upgrade: never relayed; the pool fails
       // the exchange as a malformed response (502).
       if (statusCode === 101) return 0;
-      // Interim response (100 Continue, 103): relay to HTTP/1.1 clients as it came.
-      if (req.versionMinor >= 1) this.#conn.write(buildResponseHead(statusCode, statusMessage, raw, '', '', false));
+      // Interim response (100 Continue, 103).
+      this.#conn.relayInterim(req, statusCode, statusMessage, raw);
       this.#armResponseTimer();
       return 0;
     }
     this.#responseHead = true;
     req.status = statusCode;
     req.responseHeadMs = performance.now();
-    req.responseStarted = true;
-    const f = responseFraming(raw);
     const noBody = req.method === 'HEAD' || statusCode === 204 || statusCode === 304;
-    let framing: string;
-    if (noBody) {
-      framing = f.contentLength >= 0 && statusCode !== 204 ? 'content-length: ' + f.contentLength + CRLF : '';
-      this.#framing = ClientFraming.LENGTH;
-    } else if (f.contentLength >= 0 && !f.chunked) {
-      framing = 'content-length: ' + f.contentLength + CRLF;
-      this.#framing = ClientFraming.LENGTH;
-    } else if (req.versionMinor >= 1) {
-      framing = 'transfer-encoding: chunked\r\n';
-      this.#framing = ClientFraming.CHUNKED;
-    } else {
-      framing = '';
-      this.#framing = ClientFraming.CLOSE;
-    }
-    this.#clientKeepAlive =
-      req.keepAlive &&
-      this.#framing !== ClientFraming.CLOSE &&
-      !req.upgrade &&
-      !this.#conn.ctx.draining &&
-      this.#conn.canContinueAfter(req);
-    let extra = '';
-    if (!this.#clientKeepAlive) extra = 'connection: close\r\n';
-    else if (req.versionMinor === 0) extra = 'connection: keep-alive\r\n';
-    const head = buildResponseHead(statusCode, statusMessage, raw, framing, extra, false);
-    req.bytesOut += head.length;
-    // Head and the first body bytes of this read leave in one write.
-    const socket = this.#conn.socket;
-    socket.cork();
-    process.nextTick(uncork, socket);
-    this.#conn.write(head);
+    this.#conn.relayHead(req, statusCode, statusMessage, raw, noBody);
     void keepAlive;
     this.#opts.onTargetResponse?.(req, this.#group, (req.responseHeadMs - this.#sentAtMs) / 1000);
     return noBody ? 1 : 0;
@@ -236,39 +190,16 @@ export class Exchange implements UpstreamHandler, BodySink {
 
   onResponseBody(chunk: Buffer): void {
     if (this.#done) return;
-    const conn = this.#conn;
-    let ok: boolean;
-    if (this.#framing === ClientFraming.CHUNKED) {
-      const socket = conn.socket;
-      socket.cork();
-      conn.write(chunk.length.toString(16) + CRLF);
-      conn.write(chunk);
-      ok = conn.write(CRLF);
-      socket.uncork();
-      this.#req.bytesOut += chunk.length;
-    } else {
-      ok = conn.write(chunk);
-      this.#req.bytesOut += chunk.length;
-    }
-    if (!ok && this.#upstream !== null) {
+    if (!this.#conn.relayBody(this.#req, chunk) && this.#upstream !== null) {
       const up = this.#upstream;
       up.socket.pause();
-      conn.drainWaiter = () => up.socket.resume();
+      this.#conn.onDrain(() => up.socket.resume());
     }
   }
 
   onResponseComplete(trailers: string[] | null): void {
     if (this.#done) return;
     this.#responseDone = true;
-    if (this.#framing === ClientFraming.CHUNKED) {
-      if (trailers !== null && trailers.length > 0) {
-        let t = '0\r\n';
-        for (let i = 0; i < trailers.length; i += 2) t += trailers[i] + ': ' + trailers[i + 1] + CRLF;
-        this.#conn.write(t + CRLF);
-      } else {
-        this.#conn.write(LAST_CHUNK);
-      }
-    }
     const up = this.#upstream;
     this.#upstream = null;
     if (up !== null) {
@@ -276,7 +207,7 @@ export class Exchange implements UpstreamHandler, BodySink {
       else up.destroy();
     }
     this.#finish();
-    this.#conn.finishResponse(this.#req, this.#clientKeepAlive && this.#framing !== ClientFraming.CLOSE);
+    this.#conn.relayEnd(this.#req, trailers);
   }
 
   onUpstreamError(kind: ProxyErrorKind, _cause: Error | null, stale: boolean): void {
@@ -328,8 +259,8 @@ export class Exchange implements UpstreamHandler, BodySink {
     this.#done = true;
     this.#upstream = null;
     const upSocket = conn.takeSocket();
-    const clientSocket = this.#conn.enterTunnel();
     req.bytesOut += this.#pendingUpgradeHead.length;
+    const clientSocket = this.#conn.enterTunnel(req);
     clientSocket.write(this.#pendingUpgradeHead);
     if (rest.length > 0) clientSocket.write(rest);
     if (req.upgradeHead !== null && req.upgradeHead.length > 0) upSocket.write(req.upgradeHead);
@@ -338,7 +269,6 @@ export class Exchange implements UpstreamHandler, BodySink {
     openTunnel(clientSocket, upSocket, target, () => {
       group.requestEnded(target);
     });
-    this.#conn.finishResponse(req, false);
   }
 
   // --- BodySink --------------------------------------------------------------------------

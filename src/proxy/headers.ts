@@ -142,6 +142,10 @@ export interface RequestHeadContext {
   readonly framing: number | 'chunked' | null;
   /** Keep Connection/Upgrade for a WebSocket handshake. */
   readonly websocket: boolean;
+  /** Header lines Switchyard adds for this connection (client-certificate facts); '' usually. */
+  readonly extra: string;
+  /** Lowercased names a client may not send (Switchyard sets them); null when none. */
+  readonly reserved: ReadonlySet<string> | null;
 }
 
 /** Renders the request head sent to the target. Returns it and the X-Request-Id used. */
@@ -190,9 +194,9 @@ export function buildRequestHead(c: RequestHeadContext): { head: string; request
         if (!c.websocket) continue;
         break;
     }
-    if (drop.size > 0 || named !== null) {
+    if (drop.size > 0 || named !== null || c.reserved !== null) {
       const lower = name.toLowerCase();
-      if (drop.has(lower) || (named !== null && named.has(lower))) continue;
+      if (drop.has(lower) || (named !== null && named.has(lower)) || (c.reserved !== null && c.reserved.has(lower))) continue;
     }
     head += name + ': ' + value + '\r\n';
   }
@@ -203,6 +207,7 @@ export function buildRequestHead(c: RequestHeadContext): { head: string; request
   head += 'x-request-id: ' + requestId + '\r\n';
   const set = c.rules.set;
   for (let i = 0; i < set.length; i++) head += set[i]![0] + ': ' + set[i]![1] + '\r\n';
+  if (c.extra !== '') head += c.extra;
   if (c.websocket) head += 'connection: upgrade\r\n';
   if (c.framing === 'chunked') head += 'transfer-encoding: chunked\r\n';
   else if (c.framing !== null) head += 'content-length: ' + c.framing + '\r\n';
