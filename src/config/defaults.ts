@@ -59,7 +59,9 @@ export const DEFAULTS = {
     handshakeTimeoutSeconds: 10,
   },
   rateLimit: { key: 'sourceIp' },
-  waf: { builtin: false, mode: 'block' },
+  waf: { builtin: false, mode: 'block', inspectBodyBytes: 8192 },
+  /** Most client connections per HTTP listener; 0 = no limit. */
+  maxConnections: 0,
   /** Weight of a target group inside a forward, and of a target inside a group. */
   weight: 1,
   groupStickiness: { enabled: false, durationSeconds: 86400 },
@@ -146,10 +148,24 @@ export interface ResolvedRateLimit {
   readonly key: string;
 }
 
+export interface ResolvedWafRule {
+  readonly name: string;
+  /** `{}` when the rule has no routing conditions. */
+  readonly match: MatchConfig;
+  readonly path: readonly string[];
+  readonly query: readonly string[];
+  readonly header: Readonly<Record<string, readonly string[]>>;
+  readonly body: readonly string[];
+  readonly caseSensitive: boolean;
+  readonly action: 'block' | 'count';
+}
+
 export interface ResolvedWaf {
-  readonly rules: readonly unknown[];
+  readonly rules: readonly ResolvedWafRule[];
   readonly builtin: boolean;
   readonly mode: 'block' | 'count';
+  /** Leading body bytes `body` patterns and the built-in rules see; 0 = no body inspection. */
+  readonly inspectBodyBytes: number;
 }
 
 export interface ResolvedProtection {
@@ -240,6 +256,8 @@ export interface ResolvedListener {
   readonly idleTimeoutSeconds: number | null;
   /** UDP: most flows at once. Null on other listeners. */
   readonly maxFlows: number | null;
+  /** HTTP/HTTPS: most client connections at once; 0 = no limit. */
+  readonly maxConnections: number;
 }
 
 export interface ResolvedTarget {
@@ -355,6 +373,7 @@ function resolveListener(l: ListenerConfig): ResolvedListener {
           ? (l.idleTimeoutSeconds ?? DEFAULTS.layer4.udpIdleTimeoutSeconds)
           : null,
     maxFlows: l.protocol === 'UDP' ? (l.maxFlows ?? DEFAULTS.layer4.maxFlows) : null,
+    maxConnections: l.maxConnections ?? DEFAULTS.maxConnections,
   };
 }
 
@@ -385,9 +404,19 @@ function resolveProtection(p: ProtectionConfig | undefined): ResolvedProtection 
       p.waf === undefined
         ? null
         : {
-            rules: structuredClone([...(p.waf.rules ?? [])]),
+            rules: (p.waf.rules ?? []).map((r) => ({
+              name: r.name,
+              match: r.match !== undefined ? structuredClone(r.match) : {},
+              path: [...(r.path ?? [])],
+              query: [...(r.query ?? [])],
+              header: structuredClone(r.header ?? {}),
+              body: [...(r.body ?? [])],
+              caseSensitive: r.caseSensitive ?? false,
+              action: r.action ?? p.waf?.mode ?? DEFAULTS.waf.mode,
+            })),
             builtin: p.waf.builtin ?? DEFAULTS.waf.builtin,
             mode: p.waf.mode ?? DEFAULTS.waf.mode,
+            inspectBodyBytes: p.waf.inspectBodyBytes ?? DEFAULTS.waf.inspectBodyBytes,
           },
   };
 }

@@ -178,20 +178,54 @@ const definitions: Record<string, JsonSchema> = {
     ),
     ipDeny: { ...ref('cidrList'), description: 'Clients in these blocks get 403.' } as JsonSchema,
     ipAllow: { ...ref('cidrList'), description: 'Only clients in these blocks are served; others get 403.' } as JsonSchema,
-    waf: obj('Web application firewall.', {
+    waf: obj('Web application firewall: every hit is counted (switchyard_protection_hits_total) and logged.', {
       rules: {
         type: 'array',
-        description: 'WAF rules.',
-        items: { type: 'object', description: 'A WAF rule.' },
+        description: 'WAF rules, evaluated in order; the first blocking hit answers 403, counting hits go on.',
+        items: ref('wafRule'),
         default: [],
       },
-      builtin: bool('Enable the built-in rule set.', DEFAULTS.waf.builtin),
-      mode: str('"block" answers 403 on a match; "count" only counts and logs.', {
+      builtin: bool(
+        'Enable the built-in rule set (SQL injection, cross-site scripting, path traversal signatures in the path, query, Cookie, Referer, User-Agent and body prefix).',
+        DEFAULTS.waf.builtin,
+      ),
+      mode: str('"block" answers 403 on a match; "count" only counts and logs. The default for every rule.', {
         enum: ['block', 'count'],
         default: DEFAULTS.waf.mode,
       }),
+      inspectBodyBytes: int(
+        'Leading request body bytes that body patterns and the built-in rules see (the request waits for them); 0 = no body inspection.',
+        0,
+        1048576,
+        DEFAULTS.waf.inspectBodyBytes,
+      ),
     }),
   }),
+
+  regexList: list(
+    'JavaScript regular expressions; any one may match. Tested against percent-decoded values.',
+    str('A regular expression (JavaScript syntax, no slashes or flags).', { minLength: 1, maxLength: 1024 }),
+  ),
+
+  wafRule: obj(
+    'A WAF rule: hits when every key present holds (AND); the values of one key are alternatives (OR). At least one of match, path, query, header or body.',
+    {
+      name: { ...ref('name'), description: 'Rule name, unique within the WAF; a label in metrics and logs.' } as JsonSchema,
+      match: { ...ref('match'), description: 'Routing conditions (same keys and semantics as a rule\'s match).' } as JsonSchema,
+      path: { ...ref('regexList'), description: 'Regular expressions tested against the fully percent-decoded path.' } as JsonSchema,
+      query: { ...ref('regexList'), description: 'Regular expressions tested against the percent-decoded query string ("+" as space).' } as JsonSchema,
+      header: {
+        type: 'object',
+        description: 'Header name (case-insensitive) → regular expressions tested against each value of that header (percent-decoded).',
+        propertyNames: ref('headerName'),
+        additionalProperties: ref('regexList'),
+      },
+      body: { ...ref('regexList'), description: 'Regular expressions tested against the first inspectBodyBytes of the body (UTF-8, percent-decoded).' } as JsonSchema,
+      caseSensitive: bool('Patterns respect case (default: they ignore it).', false),
+      action: str('block (403) or count; default: the WAF\'s mode.', { enum: ['block', 'count'] }),
+    },
+    ['name'],
+  ),
 
   match: obj('Conditions: every key present must match (AND); the values of one key are alternatives (OR).', {
     host: { ...ref('wildcardList'), description: 'Host header without port; case-insensitive; * and ? wildcards.' } as JsonSchema,
@@ -375,6 +409,12 @@ const definitions: Record<string, JsonSchema> = {
         1,
         undefined,
         DEFAULTS.layer4.maxFlows,
+      ),
+      maxConnections: int(
+        'HTTP/HTTPS only: most client connections open at once; a connection beyond it is closed as soon as it is accepted. 0 = no limit.',
+        0,
+        undefined,
+        DEFAULTS.maxConnections,
       ),
     },
     ['name', 'protocol', 'port', 'defaultAction'],

@@ -64,10 +64,30 @@ export interface RateLimitConfig {
   readonly key?: string;
 }
 
+/**
+ * One WAF rule: it hits when every key present holds (AND); the values of one key are
+ * alternatives (OR). `match` takes the routing conditions; `path`, `query`, `header` and `body`
+ * take regular expressions tested against percent-decoded values (docs/decisions/0007).
+ */
+export interface WafRuleConfig {
+  readonly name: string;
+  readonly match?: MatchConfig;
+  readonly path?: readonly string[];
+  readonly query?: readonly string[];
+  readonly header?: Readonly<Record<string, readonly string[]>>;
+  readonly body?: readonly string[];
+  /** Default false: patterns ignore case. */
+  readonly caseSensitive?: boolean;
+  /** Default: the WAF's `mode`. */
+  readonly action?: 'block' | 'count';
+}
+
 export interface WafConfig {
-  readonly rules?: readonly unknown[];
+  readonly rules?: readonly WafRuleConfig[];
   readonly builtin?: boolean;
   readonly mode?: 'block' | 'count';
+  /** How many leading body bytes `body` patterns (and the built-in rules) see. Default 8192; 0 = none. */
+  readonly inspectBodyBytes?: number;
 }
 
 export interface ProtectionConfig {
@@ -182,6 +202,8 @@ export interface ListenerConfig {
   readonly idleTimeoutSeconds?: number;
   /** UDP listeners only: most flows at once; datagrams that would open another are dropped. Default 10000. */
   readonly maxFlows?: number;
+  /** HTTP/HTTPS listeners: most client connections open at once; more are closed on accept. 0 (default) = no limit. */
+  readonly maxConnections?: number;
 }
 
 export interface TargetConfig {

@@ -483,6 +483,9 @@ class Semantic {
         'key',
       );
     }
+    if (ctx.layer4 && has(l, 'maxConnections')) {
+      this.add(`${path}/maxConnections`, `"maxConnections" is only enforced on HTTP/HTTPS listeners, not ${String(ctx.protocol)}`, 'protocol: HTTP or HTTPS, or no maxConnections', 'key');
+    }
     if (ctx.protocol !== 'UDP' && has(l, 'maxFlows')) {
       this.add(`${path}/maxFlows`, `"maxFlows" is only allowed on UDP listeners, not ${String(ctx.protocol)}`, 'protocol: UDP, or no maxFlows', 'key');
     }
@@ -508,6 +511,37 @@ class Semantic {
         this.add(`${path}/rateLimit/key`, `a ${ctx.protocol} listener has no HTTP headers to key a rate limit on`, 'key: sourceIp');
       }
     }
+    if (isObj(p['waf'])) this.wafRules(list(p['waf']['rules']), `${path}/waf/rules`);
+  }
+
+  wafRules(rules: unknown[], path: string): void {
+    const names = new Map<string, string>();
+    rules.forEach((r, i) => {
+      if (!isObj(r)) return;
+      const rulePath = `${path}/${i}`;
+      if (typeof r['name'] === 'string') {
+        const prev = names.get(r['name']);
+        if (prev !== undefined) this.add(`${rulePath}/name`, `duplicate WAF rule name "${r['name']}" (first defined at ${prev})`, 'a name unique within the WAF');
+        else names.set(r['name'], rulePath);
+      }
+      if (!['match', 'path', 'query', 'header', 'body'].some((k) => has(r, k))) {
+        this.add(rulePath, 'a WAF rule needs at least one condition', 'one or more of match, path, query, header, body');
+      }
+      const flags = r['caseSensitive'] === true ? '' : 'i';
+      const regexes = (key: string, values: unknown, at: string): void => {
+        list(values).forEach((v, k) => {
+          if (typeof v !== 'string') return;
+          try {
+            new RegExp(v, flags);
+          } catch (err) {
+            this.add(`${at}/${k}`, `invalid regular expression ${JSON.stringify(v)}: ${(err as Error).message}`, `a JavaScript regular expression for ${key}`);
+          }
+        });
+      };
+      for (const key of ['path', 'query', 'body']) regexes(key, r[key], `${rulePath}/${key}`);
+      if (isObj(r['header'])) for (const [name, values] of Object.entries(r['header'])) regexes('header', values, `${rulePath}/header/${name}`);
+      if (isObj(r['match'])) list(r['match']['sourceIp']).forEach((c, k) => this.cidr(c, `${rulePath}/match/sourceIp/${k}`));
+    });
   }
 
   cidr(c: unknown, path: string): void {

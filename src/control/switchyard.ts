@@ -8,6 +8,7 @@
  * group state is kept across applies, keyed by group name and target identity.
  */
 import { randomBytes } from 'node:crypto';
+import { dirname, resolve as resolvePath } from 'node:path';
 import type { Config } from '../config/types.js';
 import { withDefaults, type ResolvedConfig } from '../config/defaults.js';
 import { compileRuntime, type RuntimeConfig } from '../config/compile.js';
@@ -178,7 +179,14 @@ export class Switchyard {
     for (const [name, compiled] of runtime.listeners) {
       const current = this.listeners.get(name);
       if (current && current.listener.host === compiled.host && current.listener.port === compiled.port && compiled.protocol === current.listener.protocol) continue;
-      const l = createListener(compiled, accessLog, this.log, hooks);
+      let l: Listener;
+      try {
+        l = createListener(compiled, accessLog, this.log, hooks, this.#baseDir());
+      } catch (err) {
+        for (const o of opened) await o.close(0);
+        for (const g of created) g.close();
+        return { ok: false, errors: [internalError(err, `/listeners: listener ${name}`)] };
+      }
       try {
         await l.listen();
         opened.push(l);
@@ -217,6 +225,11 @@ export class Switchyard {
     for (const l of retiredListeners) void l.close(grace);
     for (const g of retiredGroups) setTimeout(() => g.close(), grace).unref();
     return { ok: true, generation: runtime.generation };
+  }
+
+  /** Where relative paths in the config (certificates) are resolved: the config file's folder. */
+  #baseDir(): string {
+    return this.#opts.configFile !== undefined ? dirname(resolvePath(this.#opts.configFile)) : process.cwd();
   }
 
   /** Graceful stop: no new connections; in-flight requests get the shutdown timeout. */
@@ -285,7 +298,6 @@ function unsupported(path: string, message: string): ConfigError {
 function notYetAvailable(resolved: ResolvedConfig): ConfigError[] {
   const out: ConfigError[] = [];
   resolved.listeners.forEach((l, i) => {
-    if (l.protocol === 'HTTPS') out.push(unsupported(`/listeners/${i}/protocol`, `listener ${l.name}: protocol ${l.protocol} is not available yet; use HTTP, TCP or UDP`));
     const check = (action: ResolvedConfig['listeners'][number]['defaultAction'], path: string): void => {
       if (action.kind === 'forward' && action.forward.stickiness.enabled) out.push(unsupported(`${path}/forward/stickiness`, 'group stickiness is not available yet'));
     };

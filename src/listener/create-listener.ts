@@ -9,9 +9,16 @@ import type { Listener } from './listener.js';
 import { HttpListener, type ListenerHooks } from './http-listener.js';
 import { TcpListener } from './tcp-listener.js';
 import { UdpListener } from './udp-listener.js';
+import { TlsTerminator } from '../tls/tls-terminator.js';
 
-export function createListener(compiled: CompiledListener, accessLog: AccessLog, log: Logger, hooks: ListenerHooks): Listener {
+/**
+ * Throws a readable Error when the listener cannot be built (an HTTPS certificate that does not
+ * load); `baseDir` resolves relative certificate paths (the config file's directory).
+ */
+export function createListener(compiled: CompiledListener, accessLog: AccessLog, log: Logger, hooks: ListenerHooks, baseDir: string): Listener {
   switch (compiled.protocol) {
+    case 'HTTPS':
+      return new HttpListener(compiled, accessLog, log, hooks, new TlsTerminator(compiled.resolved, baseDir, log));
     case 'TCP':
       return new TcpListener(compiled, log, hooks);
     case 'UDP':

@@ -7,8 +7,12 @@
  * one current when its head arrived). Never routes or forwards itself.
  */
 import net from 'node:net';
+import tls from 'node:tls';
+import type { TlsTerminator } from '../tls/tls-terminator.js';
+import { CLIENT_CERT_HEADERS } from '../tls/tls-terminator.js';
 import type { CompiledListener } from '../config/compile.js';
 import { ClientConnection } from './http-connection.js';
+import type { Downstream } from '../proxy/downstream.js';
 import type { ClientRequest } from './client-request.js';
 import type { ListenerContext } from './listener-context.js';
 import type { Listener } from './listener.js';
@@ -28,6 +32,8 @@ export interface ListenerHooks {
   onLocalError?(listener: string, kind: ProxyErrorKind): void;
 }
 
+const RESERVED_CLIENT_CERT: ReadonlySet<string> = new Set(CLIENT_CERT_HEADERS);
+
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
@@ -40,9 +46,10 @@ export class HttpListener implements Listener, ListenerContext {
   readonly #accessLog: AccessLog;
   readonly #log: Logger;
   readonly #hooks: ListenerHooks;
+  readonly #tls: TlsTerminator | null;
   #dc: DispatchContext;
 
-  constructor(listener: CompiledListener, accessLog: AccessLog, log: Logger, hooks: ListenerHooks) {
+  constructor(listener: CompiledListener, accessLog: AccessLog, log: Logger, hooks: ListenerHooks, tlsTerminator: TlsTerminator | null = null) {
     this.listener = listener;
     this.draining = false;
     this.connections = new Set();
@@ -50,7 +57,19 @@ export class HttpListener implements Listener, ListenerContext {
     this.#log = log;
     this.#hooks = hooks;
     this.#dc = this.#dispatchContext(listener.port);
-    this.server = net.createServer({ noDelay: true }, (socket) => this.#onConnection(socket));
+    this.#tls = tlsTerminator;
+    if (tlsTerminator === null) {
+      this.server = net.createServer({ noDelay: true }, (socket) => this.#onConnection(socket));
+    } else {
+      const server = tls.createServer({ ...tlsTerminator.serverOptions(), noDelay: true });
+      tlsTerminator.attach(server);
+      server.on('secureConnection', (socket: tls.TLSSocket) => this.#onSecureConnection(socket));
+      server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
+        // Failed or timed-out handshakes: the socket is already being destroyed.
+        this.#log.debug({ listener: this.listener.name, client: socket.remoteAddress, err: err.message }, 'TLS handshake failed');
+      });
+      this.server = server;
+    }
     this.server.on('error', (err) => this.#log.error({ err, listener: listener.name }, 'listener error'));
   }
 
@@ -83,6 +102,7 @@ export class HttpListener implements Listener, ListenerContext {
   /** Reload: requests that start from now on use `next`. */
   update(next: CompiledListener): void {
     this.listener = next;
+    this.#tls?.update(next.resolved);
   }
 
   /**
@@ -96,6 +116,7 @@ export class HttpListener implements Listener, ListenerContext {
         for (const c of this.connections) c.destroy();
       }, graceMs);
       deadline.unref();
+      this.#tls?.close();
       this.server.close(() => {
         clearTimeout(deadline);
         resolve();
@@ -113,11 +134,22 @@ export class HttpListener implements Listener, ListenerContext {
     };
   }
 
-  #onConnection(socket: net.Socket): void {
+  #onConnection(socket: net.Socket): ClientConnection {
     const conn = new ClientConnection(socket, this);
     this.connections.add(conn);
     this.#hooks.onConnection?.(this.listener.name, 1);
     if (this.draining) conn.shutdown();
+    return conn;
+  }
+
+  #onSecureConnection(socket: tls.TLSSocket): void {
+    const t = this.#tls!;
+    const conn = this.#onConnection(socket);
+    if (t.mutualTls) {
+      // Targets trust these headers: a client's own copies never pass.
+      conn.reservedRequestHeaders = RESERVED_CLIENT_CERT;
+      conn.extraRequestHeaders = t.clientCertHeaders(socket);
+    }
   }
 
   // --- ListenerContext -------------------------------------------------------------------
@@ -126,7 +158,7 @@ export class HttpListener implements Listener, ListenerContext {
     readFraming(req);
   }
 
-  dispatch(conn: ClientConnection, req: ClientRequest): void {
+  dispatch(conn: Downstream, req: ClientRequest): void {
     try {
       dispatchRequest(conn, req, this.#dc);
     } catch (err) {
@@ -137,7 +169,7 @@ export class HttpListener implements Listener, ListenerContext {
     }
   }
 
-  onRequestDone(conn: ClientConnection, req: ClientRequest): void {
+  onRequestDone(conn: Downstream, req: ClientRequest): void {
     this.#hooks.onRequestDone?.(req.listener.name, req);
     if (!this.#accessLog.enabled) return;
     const now = performance.now();

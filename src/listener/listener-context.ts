@@ -5,6 +5,7 @@
  */
 import type { CompiledListener } from '../config/compile.js';
 import type { ClientConnection } from './http-connection.js';
+import type { Downstream } from '../proxy/downstream.js';
 import type { ClientRequest } from './client-request.js';
 import type { HttpParseError } from '../proxy/http-parser.js';
 import type { ProxyErrorKind } from '../proxy/errors.js';
@@ -17,9 +18,9 @@ export interface ListenerContext {
   /** A request head was parsed (framing facts are read here, before any body arrives). */
   inspectHead(conn: ClientConnection, req: ClientRequest): void;
   /** Start producing the response to `req` (its turn has come). */
-  dispatch(conn: ClientConnection, req: ClientRequest): void;
+  dispatch(conn: Downstream, req: ClientRequest): void;
   /** The response to `req` is done (or the client left): log and count it. */
-  onRequestDone(conn: ClientConnection, req: ClientRequest): void;
+  onRequestDone(conn: Downstream, req: ClientRequest): void;
   onParseError(conn: ClientConnection, err: HttpParseError): void;
   /** An error answered before any request could be formed (bad head, head timeout). */
   onLocalError(conn: ClientConnection, kind: ProxyErrorKind): void;

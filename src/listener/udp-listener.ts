@@ -56,6 +56,8 @@ interface Flow {
   lastActiveMs: number;
   /** Datagrams that arrived before the flow's socket was connected; null once connected. */
   pending: Buffer[] | null;
+  /** The last datagram came from the client and no reply has come since (shutdown waits). */
+  awaitingReply: boolean;
   closed: boolean;
 }
 
@@ -142,14 +144,17 @@ export class UdpListener implements Listener {
   }
 
   /**
-   * Opens no more flows; the open ones carry on until they expire (idle) or `graceMs` passes,
-   * then the socket is closed. Resolves when it is.
+   * Opens no more flows and closes the flows that are not waiting for a reply (the UDP
+   * counterpart of an idle keep-alive connection). A flow whose client datagram is still
+   * unanswered stays until its reply is relayed, it expires (idle), or `graceMs` passes; then
+   * the socket is closed. Resolves when it is.
    */
   close(graceMs: number): Promise<void> {
     if (this.#closing) return new Promise((resolve) => this.#whenClosed(resolve));
     this.#closing = true;
     return new Promise((resolve) => {
       this.#onClosed = resolve;
+      for (const flow of this.#flows.values()) if (!flow.awaitingReply) this.#closeFlow(flow);
       if (this.#flows.size === 0) {
         this.#finishClose();
         return;
@@ -193,6 +198,7 @@ export class UdpListener implements Listener {
       if (flow === undefined) return;
     }
     flow.lastActiveMs = performance.now();
+    flow.awaitingReply = true;
     if (flow.pending !== null) {
       if (flow.pending.length < MAX_PENDING_DATAGRAMS) flow.pending.push(msg);
       else this.stats.droppedOverload++;
@@ -242,6 +248,7 @@ export class UdpListener implements Listener {
       socket,
       lastActiveMs: performance.now(),
       pending: [],
+      awaitingReply: false,
       closed: false,
     };
     group.requestStarted(target);
@@ -262,13 +269,19 @@ export class UdpListener implements Listener {
   #onReply(flow: Flow, reply: Buffer): void {
     if (flow.closed) return;
     flow.lastActiveMs = performance.now();
+    flow.awaitingReply = false;
     const socket = this.#socket;
     if (socket === null) return;
     if (socket.getSendQueueCount() >= MAX_SEND_QUEUE) {
       this.stats.droppedOverload++;
-      return;
+      if (this.#closing) this.#closeFlow(flow);
+    } else if (this.#closing) {
+      // The flow got its answer: close it once the reply has left (closing the listener's
+      // socket earlier would cancel the send).
+      socket.send(reply, flow.clientPort, flow.clientAddress, () => this.#closeFlow(flow));
+    } else {
+      socket.send(reply, flow.clientPort, flow.clientAddress);
     }
-    socket.send(reply, flow.clientPort, flow.clientAddress);
   }
 
   #send(socket: dgram.Socket, msg: Buffer, flow: Flow): void {

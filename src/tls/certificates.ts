@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import { isAbsolute, resolve } from 'node:path';
 import type { ResolvedTls } from '../config/defaults.js';
 
@@ -45,6 +45,8 @@ export interface LoadedCertificate {
   /** Lowercased DNS names from the SAN (or the CN when there is no SAN); may hold `*.x` entries. */
   readonly names: readonly string[];
   readonly context: SecureContext;
+  /** What `context` was built from, for the server's default context (no SNI). */
+  readonly contextOptions: SecureContextOptions;
   readonly validTo: string;
 }
 
@@ -91,17 +93,18 @@ export function loadCertificate(certFile: string, keyFile: string, tls: Resolved
   const policy = CIPHER_POLICIES[tls.policy ?? DEFAULT_CIPHER_POLICY];
   if (!policy) throw new Error(`unknown TLS policy ${tls.policy}; known: ${Object.keys(CIPHER_POLICIES).join(', ')}`);
   let context: SecureContext;
+  const contextOptions: SecureContextOptions = {
+    cert: certPem,
+    key: keyPem,
+    minVersion: policy.minVersion ?? tls.minVersion,
+    ciphers: policy.ciphers,
+    honorCipherOrder: true,
+    ...(clientCa ? { ca: clientCa } : {}),
+  };
   try {
-    context = createSecureContext({
-      cert: certPem,
-      key: keyPem,
-      minVersion: policy.minVersion ?? tls.minVersion,
-      ciphers: policy.ciphers,
-      honorCipherOrder: true,
-      ...(clientCa ? { ca: clientCa } : {}),
-    });
+    context = createSecureContext(contextOptions);
   } catch (err) {
     throw new Error(`certificate ${certFile} with key ${keyFile} cannot be used: ${(err as Error).message}`);
   }
-  return { certFile, keyFile, names: certificateNames(x509), context, validTo: x509.validTo };
+  return { certFile, keyFile, names: certificateNames(x509), context, contextOptions, validTo: x509.validTo };
 }

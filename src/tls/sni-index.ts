@@ -12,6 +12,7 @@ export class SniIndex {
   readonly #exact: Map<string, SecureContext>;
   readonly #wildcard: Map<string, SecureContext>;
   readonly defaultContext: SecureContext;
+  readonly defaultCertificate: LoadedCertificate;
   readonly certificates: readonly LoadedCertificate[];
 
   /** `certs[0]` is the default. Earlier certificates win when two cover the same name. */
@@ -19,6 +20,7 @@ export class SniIndex {
     if (certs.length === 0) throw new Error('an HTTPS listener needs at least one certificate');
     this.certificates = certs;
     this.defaultContext = certs[0]!.context;
+    this.defaultCertificate = certs[0]!;
     this.#exact = new Map();
     this.#wildcard = new Map();
     for (const c of certs) {

@@ -9,7 +9,7 @@
  * header a client sent, so targets can trust them.
  */
 import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
-import type { TLSSocket, TlsOptions } from 'node:tls';
+import type { Server as TlsServer, TLSSocket, TlsOptions } from 'node:tls';
 import type { ResolvedListener } from '../config/defaults.js';
 import type { Logger } from '../observability/logger.js';
 import { loadCertificate, resolveTlsPath, type LoadedCertificate } from './certificates.js';
@@ -29,6 +29,7 @@ export class TlsTerminator {
   #index: SniIndex;
   #clientCa: Buffer | null;
   #watched: string[];
+  #server: TlsServer | null;
   readonly #onFileChange: (curr: Stats, prev: Stats) => void;
 
   /** Loads every certificate now; throws a readable Error when one cannot be used. */
@@ -38,6 +39,7 @@ export class TlsTerminator {
     this.#log = log;
     this.#clientCa = null;
     this.#watched = [];
+    this.#server = null;
     this.#index = this.#load();
     this.#onFileChange = (curr, prev) => {
       if (curr.mtimeMs !== prev.mtimeMs || curr.size !== prev.size || curr.ino !== prev.ino) this.reloadCertificates();
@@ -59,14 +61,20 @@ export class TlsTerminator {
     const tls = this.#listener.tls;
     const alpn = tls.alpn.length > 0 ? [...tls.alpn] : DEFAULT_ALPN;
     return {
+      // The server's own context serves clients that send no SNI: the first certificate.
+      ...this.#index.defaultCertificate.contextOptions,
       SNICallback: (servername, cb) => cb(null, this.#index.lookup(servername)),
-      secureContext: this.#index.defaultContext,
       ALPNProtocols: alpn,
       handshakeTimeout: tls.handshakeTimeoutSeconds * 1000,
       requestCert: tls.clientCa !== null,
       rejectUnauthorized: tls.clientCa !== null && tls.clientCertMode === 'verify',
       minVersion: tls.minVersion,
     };
+  }
+
+  /** The server whose default context follows certificate reloads. */
+  attach(server: TlsServer): void {
+    this.#server = server;
   }
 
   /** A reload of the config: new certificate list or options (requestCert/ALPN need a restart). */
@@ -81,6 +89,7 @@ export class TlsTerminator {
   reloadCertificates(): void {
     try {
       this.#index = this.#load();
+      this.#server?.setSecureContext(this.#index.defaultCertificate.contextOptions);
       this.#log.info({ listener: this.#listener.name }, 'certificates reloaded');
     } catch (err) {
       this.#log.warn({ listener: this.#listener.name, err: (err as Error).message }, 'certificate reload failed; the previous certificates stay');

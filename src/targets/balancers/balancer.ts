@@ -17,7 +17,8 @@ export interface BalancerTarget {
   /** Target identity, `host:port`; what `exclude` sets contain. */
   readonly id: string;
   /**
-   * Effective weight, already adjusted for slow start by the caller; an integer ≥ 0. Read in
+   * Effective weight, already adjusted for slow start by the caller: ≥ 0, fractional while a
+   * target ramps up (slow-start.ts), otherwise the configured integer. Read in
    * `refresh()` only, so a change must be followed by a refresh. A weight-0 target gets nothing
    * unless every usable target has weight 0, in which case all count as weight 1. Anything that
    * is not a finite number > 0 (NaN, negative) counts as 0.

@@ -139,13 +139,21 @@ export interface UdpTarget {
   close(): Promise<void>;
 }
 
-/** Answers every datagram with `<name>:<datagram>` to its sender. */
-export function startUdpTarget(name: string): Promise<UdpTarget> {
+/** Answers every datagram with `<name>:<datagram>` to its sender, after `replyDelayMs` if given. */
+export function startUdpTarget(name: string, o: { replyDelayMs?: number } = {}): Promise<UdpTarget> {
   const socket = dgram.createSocket('udp4');
   const seen: string[] = [];
   socket.on('message', (msg, rinfo) => {
     seen.push(`${rinfo.address}:${rinfo.port} ${msg.toString()}`);
-    socket.send(`${name}:${msg.toString()}`, rinfo.port, rinfo.address);
+    const reply = (): void => {
+      try {
+        socket.send(`${name}:${msg.toString()}`, rinfo.port, rinfo.address);
+      } catch {
+        // Closed meanwhile.
+      }
+    };
+    if (o.replyDelayMs === undefined) reply();
+    else setTimeout(reply, o.replyDelayMs);
   });
   socket.on('error', () => {});
   return new Promise((resolve) => {

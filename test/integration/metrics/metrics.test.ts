@@ -22,6 +22,7 @@ import {
 } from '../harness/index.js';
 
 const TOKEN = 'metrics-token';
+const CHECKS = { enabled: true, path: '/health', intervalSeconds: 0.2, timeoutSeconds: 0.2, healthyThreshold: 1, unhealthyThreshold: 1 };
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 
 /** Series of a Prometheus text exposition: `name{labels}` → value. */
@@ -41,6 +42,9 @@ const requests = (rule: string, targetGroup: string, codeClass: string, source: 
 describe('GET /metrics', () => {
   let a: HttpTarget;
   let b: HttpTarget;
+  let c: HttpTarget;
+  /** What c's /health answers; c starts healthy and later starts failing. */
+  let cHealth = 200;
   let lb: Running;
   let config: Config;
 
@@ -51,13 +55,14 @@ describe('GET /metrics', () => {
   };
 
   before(async () => {
-    const handler = (name: string, healthStatus: number): Handler => (req, res) => {
-      const status = req.url === '/health' ? healthStatus : req.url === '/err' ? 500 : 200;
+    const handler = (name: string, healthStatus: () => number): Handler => (req, res) => {
+      const status = req.url === '/health' ? healthStatus() : req.url === '/err' ? 500 : 200;
       res.writeHead(status, { 'content-type': 'text/plain', 'x-target': name });
       res.end(name);
     };
-    a = await startHttpTarget('a', { handler: handler('a', 200) });
-    b = await startHttpTarget('b', { handler: handler('b', 500) });
+    a = await startHttpTarget('a', { handler: handler('a', () => 200) });
+    b = await startHttpTarget('b', { handler: handler('b', () => 500) });
+    c = await startHttpTarget('c', { handler: handler('c', () => cHealth) });
     const dead = await refusedPort();
     config = {
       admin: { token: TOKEN },
@@ -74,20 +79,25 @@ describe('GET /metrics', () => {
             { host: '127.0.0.1', port: a.port },
             { host: '127.0.0.1', port: b.port },
           ],
-          healthCheck: { enabled: true, path: '/health', intervalSeconds: 0.2, timeoutSeconds: 0.2, healthyThreshold: 1, unhealthyThreshold: 1 },
+          healthCheck: CHECKS,
         },
         group('dead', [dead]),
+        { name: 'h', targets: [{ host: '127.0.0.1', port: c.port }], healthCheck: CHECKS },
       ],
     };
     lb = await startSwitchyard(config, { admin: true });
-    const g = lb.sy.groups.get('g')!;
-    await waitFor(() => [...g.targets.values()].every((t) => t.state !== 'initial'), 5000, 'first health verdicts');
+    await waitFor(
+      () => ['g', 'h'].every((name) => [...lb.sy.groups.get(name)!.targets.values()].every((t) => t.state !== 'initial')),
+      5000,
+      'first health verdicts',
+    );
   });
 
   after(async () => {
     await lb?.close();
     await a?.close();
     await b?.close();
+    await c?.close();
   });
 
   it('needs the token; answers Prometheus text', async () => {
@@ -156,11 +166,18 @@ describe('GET /metrics', () => {
     await waitFor(async () => (await scrape()).get('switchyard_active_connections{listener="web"}') === 0, 3000, 'connection closed');
   });
 
-  it('healthy and unhealthy targets per group (b fails its checks)', async () => {
+  it('healthy and unhealthy targets per group (b fails its checks; c starts failing)', async () => {
     const s = await scrape();
     assert.equal(s.get('switchyard_healthy_targets{target_group="g"}'), 1);
     assert.equal(s.get('switchyard_unhealthy_targets{target_group="g"}'), 1);
     assert.equal(s.get('switchyard_healthy_targets{target_group="dead"}'), 1, 'checks disabled: healthy');
+    assert.equal(s.get('switchyard_healthy_targets{target_group="h"}'), 1);
+    assert.equal(s.get('switchyard_unhealthy_targets{target_group="h"}'), 0);
+    cHealth = 503;
+    await waitFor(async () => {
+      const m = await scrape();
+      return m.get('switchyard_unhealthy_targets{target_group="h"}') === 1 && m.get('switchyard_healthy_targets{target_group="h"}') === 0;
+    }, 3000, 'c counted unhealthy');
   });
 
   it('reloads by result', async () => {
