@@ -45,6 +45,9 @@ export interface CompiledRedirectAction {
 export interface CompiledFixedResponse {
   readonly kind: 'fixedResponse';
   readonly statusCode: number;
+  /** The parts, for protocols that don't take the pre-rendered HTTP/1.1 bytes (HTTP/2). */
+  readonly contentType: string;
+  readonly body: Buffer;
   /** The whole response, pre-rendered for keep-alive and for close, with and without body. */
   readonly keepAlive: Buffer;
   readonly close: Buffer;
@@ -96,6 +99,8 @@ function compileAction(a: ResolvedAction, groups: ReadonlyMap<string, TargetGrou
       return Object.freeze({
         kind: 'fixedResponse' as const,
         statusCode: f.statusCode,
+        contentType: f.contentType,
+        body: Buffer.from(f.body),
         keepAlive: renderLocalReply({ ...base, close: false }),
         close: renderLocalReply({ ...base, close: true }),
         keepAliveHead: renderLocalReply({ ...base, close: false, headOnly: true }),

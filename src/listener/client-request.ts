@@ -21,6 +21,8 @@ export class ClientRequest {
   /** llhttp also accepts 0.9 and 2.x request lines; dispatch answers those 505. */
   versionMajor: number;
   readonly rawHeaders: string[];
+  /** Arrived as an HTTP/2 stream (framing facts were set from the stream, not headers). */
+  http2: boolean;
   /** llhttp's verdict from the version and Connection headers. */
   readonly keepAlive: boolean;
   readonly upgrade: boolean;
@@ -73,6 +75,7 @@ export class ClientRequest {
     this.versionMinor = versionMinor;
     this.versionMajor = 1;
     this.rawHeaders = rawHeaders;
+    this.http2 = false;
     this.keepAlive = keepAlive;
     this.upgrade = upgrade;
     this.listener = listener;

@@ -10,6 +10,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { TlsTerminator } from '../tls/tls-terminator.js';
 import { CLIENT_CERT_HEADERS } from '../tls/tls-terminator.js';
+import { H2Frontend } from './h2-frontend.js';
 import type { CompiledListener } from '../config/compile.js';
 import { ClientConnection } from './http-connection.js';
 import type { Downstream } from '../proxy/downstream.js';
@@ -47,6 +48,8 @@ export class HttpListener implements Listener, ListenerContext {
   readonly #log: Logger;
   readonly #hooks: ListenerHooks;
   readonly #tls: TlsTerminator | null;
+  /** HTTP/2 sessions of an HTTPS listener that offers h2 through ALPN. */
+  readonly #h2: H2Frontend | null;
   #dc: DispatchContext;
 
   constructor(listener: CompiledListener, accessLog: AccessLog, log: Logger, hooks: ListenerHooks, tlsTerminator: TlsTerminator | null = null) {
@@ -58,6 +61,7 @@ export class HttpListener implements Listener, ListenerContext {
     this.#hooks = hooks;
     this.#dc = this.#dispatchContext(listener.port);
     this.#tls = tlsTerminator;
+    this.#h2 = tlsTerminator !== null && listener.resolved.tls.alpn.includes('h2') ? new H2Frontend(this, listener.settings.maxRequestHeaderBytes) : null;
     if (tlsTerminator === null) {
       this.server = net.createServer({ noDelay: true }, (socket) => this.#onConnection(socket));
     } else {
@@ -114,6 +118,7 @@ export class HttpListener implements Listener, ListenerContext {
     return new Promise((resolve) => {
       const deadline = setTimeout(() => {
         for (const c of this.connections) c.destroy();
+        this.#h2?.destroyAll();
       }, graceMs);
       deadline.unref();
       this.#tls?.close();
@@ -122,6 +127,7 @@ export class HttpListener implements Listener, ListenerContext {
         resolve();
       });
       for (const c of this.connections) c.shutdown();
+      this.#h2?.shutdown();
     });
   }
 
@@ -144,12 +150,18 @@ export class HttpListener implements Listener, ListenerContext {
 
   #onSecureConnection(socket: tls.TLSSocket): void {
     const t = this.#tls!;
-    const conn = this.#onConnection(socket);
-    if (t.mutualTls) {
-      // Targets trust these headers: a client's own copies never pass.
-      conn.reservedRequestHeaders = RESERVED_CLIENT_CERT;
-      conn.extraRequestHeaders = t.clientCertHeaders(socket);
+    // Targets trust these headers: a client's own copies never pass.
+    const reserved = t.mutualTls ? RESERVED_CLIENT_CERT : null;
+    const extra = t.mutualTls ? t.clientCertHeaders(socket) : '';
+    if (socket.alpnProtocol === 'h2' && this.#h2 !== null) {
+      this.#hooks.onConnection?.(this.listener.name, 1);
+      socket.once('close', () => this.#hooks.onConnection?.(this.listener.name, -1));
+      this.#h2.handle(socket, extra, reserved);
+      return;
     }
+    const conn = this.#onConnection(socket);
+    conn.reservedRequestHeaders = reserved;
+    conn.extraRequestHeaders = extra;
   }
 
   // --- ListenerContext -------------------------------------------------------------------

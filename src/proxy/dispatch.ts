@@ -91,7 +91,7 @@ export function dispatchRequest(conn: Downstream, req: ClientRequest, dc: Dispat
   req.host = host;
   req.path = path;
 
-  if (req.chunked) {
+  if (req.chunked && !req.http2) {
     // llhttp accepts "gzip, chunked" and ",chunked"; only a plain chunked is framed unambiguously.
     if (req.versionMinor === 0) return conn.replyError(req, ProxyErrors.AMBIGUOUS_FRAMING, true);
     if (!transferEncodingIsPlainChunked(raw)) return conn.replyError(req, ProxyErrors.NOT_IMPLEMENTED, true);

@@ -95,7 +95,7 @@ test('idleTimeoutSeconds only on TCP/UDP listeners, maxFlows only on UDP, proxyP
   expect('/listeners/1/maxFlows', /only allowed on UDP listeners, not TCP/);
   expect('/listeners/2/idleTimeoutSeconds', /must be > 0/);
   expect('/targetGroups/0/proxyProtocol', /only sent to TCP target groups, not HTTP/);
-  expect('/targetGroups/1/proxyProtocol', /off, v1, v2/);
+  expect('/targetGroups/1/proxyProtocol', /not one of the allowed values/);
   expect('/targetGroups/2/proxyProtocol', /only sent to TCP target groups, not UDP/);
   assert.equal(errors.length, 7, errors.join('\n'));
 });
