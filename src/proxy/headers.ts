@@ -47,25 +47,35 @@ const CODES: ReadonlyArray<readonly [string, H]> = [
   ['cookie', H.COOKIE],
 ];
 
-// Exact spellings seen on the wire map straight to a code, so the common case needs no
-// toLowerCase() allocation; anything else falls back to the lowercase lookup.
-const byName = new Map<string, H>();
-for (const [lower, code] of CODES) {
-  byName.set(lower, code);
-  const canonical = lower.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
-  byName.set(canonical, code);
-  byName.set(lower.toUpperCase(), code);
+// Header names arrive as new strings for every request, so a Map lookup pays for hashing
+// each one. A switch on the length and a case-insensitive compare against the few candidates
+// of that length costs a handful of char-code comparisons and allocates nothing.
+const BY_LENGTH: ReadonlyArray<ReadonlyArray<readonly [string, H]>> = (() => {
+  const table: (readonly [string, H])[][] = [];
+  for (const entry of CODES) (table[entry[0].length] ??= []).push(entry);
+  return table;
+})();
+
+/** `name` equals `lower` (an all-lowercase ASCII name) ignoring ASCII case. */
+function equalsLowercase(name: string, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    const c = name.charCodeAt(i);
+    const l = lower.charCodeAt(i);
+    // Only letters fold; '-' and digits must match exactly.
+    if (c !== l && (l < 0x61 || (c | 0x20) !== l)) return false;
+  }
+  return true;
 }
-byName.set('TE', H.TE);
-byName.set('X-Forwarded-For', H.X_FORWARDED_FOR);
-byName.set('X-Request-ID', H.X_REQUEST_ID);
 
 /** The special-header code of a raw header name (case-insensitive). */
 export function headerCode(name: string): H {
-  const direct = byName.get(name);
-  if (direct !== undefined) return direct;
-  if (name.length > 17) return H.OTHER;
-  return byName.get(name.toLowerCase()) ?? H.OTHER;
+  const candidates = BY_LENGTH[name.length];
+  if (candidates === undefined) return H.OTHER;
+  for (let i = 0; i < candidates.length; i++) {
+    const [lower, code] = candidates[i]!;
+    if (equalsLowercase(name, lower)) return code;
+  }
+  return H.OTHER;
 }
 
 /** Lowercased comma-separated tokens of every Connection header (names to strip). */
