@@ -4,8 +4,9 @@
 //   node-pipe    client → a bare Node `net` relay (c.pipe(u); u.pipe(c)) → target
 //   switchyard   client → Switchyard TCP listener → target
 // in both directions (upload: the target discards and acknowledges at the end; download: the
-// target sends). The target and each relay run in their own processes; runs are interleaved
-// and the median over reps is printed. Not part of the tests. Needs `npm run build` first.
+// target sends). The client and the target share the driver process and each relay runs in its
+// own (two processes busy at a time, for a 2-core machine); runs are interleaved and the median
+// over reps is printed. Not part of the tests. Needs `npm run build` first.
 //
 //   node bench/l4/tcp-throughput.mjs                 # 2 GiB per run, 3 reps
 //   node bench/l4/tcp-throughput.mjs --mib 512 --reps 1
@@ -26,7 +27,7 @@ function arg(name, def) {
 // ---- roles run in child processes ----------------------------------------------------------
 
 /** Target: `U` + FIN → reads until FIN and answers with the byte count; `D<n>\n` → sends n bytes. */
-function runTarget() {
+function startTarget() {
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (s) => {
     s.on('error', () => {});
     let mode = '';
@@ -60,7 +61,7 @@ function runTarget() {
       if (mode === 'U') s.end(`${got}\n`);
     });
   });
-  server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ port: server.address().port, kill: () => server.close() })));
 }
 
 function runNodePipe(target) {
@@ -91,8 +92,16 @@ async function runSwitchyard(target) {
 
 // ---- the driver ----------------------------------------------------------------------------
 
+const children = new Set();
+// However the driver ends, its relay processes end with it.
+process.on('exit', () => {
+  for (const p of children) p.kill();
+});
+
 function child(role, ...extra) {
   const p = spawn(process.execPath, [SELF, '--role', role, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(p);
+  p.once('exit', () => children.delete(p));
   return new Promise((resolve, reject) => {
     let buf = '';
     p.stdout.on('data', (c) => {
@@ -162,7 +171,7 @@ async function main() {
   const bytes = Number(arg('mib', '2048')) * 1024 * 1024;
   const reps = Number(arg('reps', '3'));
   const deadlineMs = Number(arg('seconds', '10')) * 1000;
-  const target = await child('target');
+  const target = await startTarget();
   const pipe = await child('node-pipe', '--target', String(target.port));
   const sy = await child('switchyard', '--target', String(target.port));
   const ways = { direct: target.port, 'node-pipe': pipe.port, switchyard: sy.port };
@@ -190,7 +199,6 @@ async function main() {
 }
 
 const role = arg('role', '');
-if (role === 'target') runTarget();
-else if (role === 'node-pipe') runNodePipe(Number(arg('target')));
+if (role === 'node-pipe') runNodePipe(Number(arg('target')));
 else if (role === 'switchyard') await runSwitchyard(Number(arg('target')));
 else await main();

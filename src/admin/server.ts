@@ -112,15 +112,24 @@ export class AdminServer {
     const sy = this.#sy;
     if (path === '/metrics') {
       if (method !== 'GET') return notAllowed('GET');
+      await sy.refreshLive();
       return { status: 200, text: await sy.metrics.render(), contentType: sy.metrics.contentType };
     }
     if (path === '/api/v1/stats') {
       if (method !== 'GET') return notAllowed('GET');
+      await sy.refreshLive();
       return { status: 200, body: this.#stats.report() };
     }
     if (path === '/api/v1/status') {
       if (method !== 'GET') return notAllowed('GET');
+      // With workers, states come from the primary's checks and inFlight is the workers' sum.
+      await sy.refreshLive();
       return { status: 200, body: statusOf(sy) };
+    }
+    if (path === '/api/v1/workers') {
+      if (method !== 'GET') return notAllowed('GET');
+      await sy.refreshLive();
+      return { status: 200, body: sy.workersReport() };
     }
     if (path === '/api/v1/reload') {
       if (method !== 'POST') return notAllowed('POST');
@@ -161,12 +170,12 @@ export class AdminServer {
         if (t.weight !== undefined && (!Number.isInteger(t.weight) || (t.weight as number) < 0 || (t.weight as number) > 999)) {
           return { status: 400, body: { error: 'weight must be an integer 0-999' } };
         }
-        const target = group.register(t.host, t.port as number, (t.weight as number | undefined) ?? 1);
+        const target = sy.registerTarget(group, t.host, t.port as number, (t.weight as number | undefined) ?? 1);
         return { status: 201, body: { id: target.id, state: target.state } };
       }
       if (method !== 'DELETE') return notAllowed('DELETE');
       const id = decodeURIComponent(m[2]);
-      if (!group.deregister(id)) return { status: 404, body: { error: `target ${id} is not registered in ${group.name}` } };
+      if (!sy.deregisterTarget(group, id)) return { status: 404, body: { error: `target ${id} is not registered in ${group.name}` } };
       return { status: 202, body: { id, state: group.targets.get(id)?.state ?? 'unused' } };
     }
     return { status: 404, body: { error: `no admin endpoint ${method} ${path}` } };

@@ -59,6 +59,7 @@ function formatAction(a: ExplainedAction, source: string): string[] {
       });
       if (a.groups.length > 1) lines.push('                  one group is drawn per request, in proportion to weight');
       lines.push(`  stickiness      ${a.stickiness}`);
+      if (a.stickyCookie !== null) lines.push(`  group cookie    ${a.stickyCookie.detail}`);
       for (const g of a.targetGroups) lines.push('', ...formatGroup(g));
       return lines;
     }
@@ -68,6 +69,7 @@ function formatAction(a: ExplainedAction, source: string): string[] {
 function formatGroup(g: ExplainedGroup): string[] {
   const lines = [`target group ${g.name} · ${g.algorithm}: ${g.picks}`];
   lines.push(`  stickiness  ${g.stickiness}`);
+  if (g.stickyCookie !== null) lines.push(`  cookie      ${g.stickyCookie.detail}`);
   if (g.health === 'unknown') {
     lines.push('  health      unknown (no --admin): every registered target is counted as a candidate');
   } else if (g.health === 'not running') {
@@ -92,7 +94,7 @@ function formatGroup(g: ExplainedGroup): string[] {
   for (const t of g.targets) {
     let line = `    ${t.candidate ? YES : NO} ${t.id.padEnd(idWidth)}  weight ${String(t.weight).padStart(3)}  ${t.candidate ? percent(t.share).padStart(6) : '     –'}`;
     if (t.state !== null) line += `  ${t.state}${t.inFlight ? `, ${t.inFlight} in flight` : ''}${t.reason ? ` (${t.reason})` : ''}`;
-    if (g.pick === t.id) line += '  ← picked';
+    if (g.pick === t.id) line += g.stickyCookie?.verdict === 'honoured' ? '  ← picked (sticky cookie)' : '  ← picked';
     lines.push(line);
   }
   return lines;

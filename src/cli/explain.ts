@@ -18,7 +18,7 @@
  * only read). Output goes through the injected writers, so tests need no process.
  */
 import { isIP } from 'node:net';
-import { compileRuntime, type CompiledAction, type CompiledListener } from '../config/compile.js';
+import { compileRuntime, type CompiledAction, type CompiledForward, type CompiledListener } from '../config/compile.js';
 import { withDefaults, type ResolvedAction, type ResolvedListener } from '../config/defaults.js';
 import { formatConfigError } from '../config/errors.js';
 import { loadConfigFile } from '../config/load.js';
@@ -32,6 +32,10 @@ import type { Target, TargetState } from '../targets/target.js';
 import { parseArgs, option } from './args.js';
 import { formatExplainReport } from './explain-format.js';
 import { applyLiveStatus } from './explain-live.js';
+import { StickyCodec, type DecodedCookie } from '../targets/stickiness/cookie-codec.js';
+import { decideStickyGroup, decideStickyTarget, type StickyVerdict } from '../targets/stickiness/sticky-decision.js';
+import { readGroupCookie } from '../targets/stickiness/group-stickiness.js';
+import { GROUP_COOKIE, unquote } from '../targets/stickiness/sticky-cookies.js';
 
 export const EXPLAIN_USAGE = `usage: switchyard explain FILE 'METHOD URL' [-H 'Name: value']... [--source-ip IP]
                           [--cookie name=value]... [--admin URL [--admin-token T]] [--json]`;
@@ -80,6 +84,20 @@ export interface ExplainedTarget {
   readonly share: number;
 }
 
+/** How a request's sticky cookie would be treated (the data path's own decision). */
+export interface ExplainedStickyCookie {
+  /** SWITCHYARD, SWITCHYARD_APP or SWITCHYARDTG. */
+  readonly cookie: string;
+  /** The decision's verdict; `not checked` when the config has no stickinessSecret to check with. */
+  readonly verdict: StickyVerdict | 'not checked';
+  /** The target (or group) the cookie names, when it could be read. */
+  readonly names: string | null;
+  /** Seconds left before the cookie's entry expires (negative: expired); null when unread. */
+  readonly expiresInSeconds: number | null;
+  /** What happens, in words. */
+  readonly detail: string;
+}
+
 export interface ExplainedGroup {
   readonly name: string;
   readonly algorithm: string;
@@ -94,8 +112,13 @@ export interface ExplainedGroup {
   /** No candidate is healthy: all registered targets are used (SPEC §4). */
   readonly failOpen: boolean;
   readonly stickiness: string;
+  /** The request's target cookie, judged; null when the group has no stickiness. */
+  readonly stickyCookie: ExplainedStickyCookie | null;
   readonly targets: readonly ExplainedTarget[];
-  /** The target the algorithm picks now when that is determined (consistent_hash with a key). */
+  /**
+   * The target picked now when that is determined: the sticky target when the cookie is
+   * honoured, else the consistent_hash target for a key.
+   */
   readonly pick: string | null;
 }
 
@@ -110,6 +133,8 @@ export type ExplainedAction =
       readonly groups: readonly { readonly name: string; readonly weight: number; readonly share: number }[];
       /** Group-level stickiness of the forward. */
       readonly stickiness: string;
+      /** The request's SWITCHYARDTG, judged; null without group stickiness. */
+      readonly stickyCookie: ExplainedStickyCookie | null;
       readonly targetGroups: readonly ExplainedGroup[];
     };
 
@@ -270,8 +295,11 @@ export async function explain(input: ExplainInput): Promise<{ ok: true; value: E
   // The same compiled form the data path runs, over groups that never probe.
   const groups = new Map<string, TargetGroupRuntime>();
   for (const spec of resolved.targetGroups) groups.set(spec.name, new TargetGroupRuntime(spec, { healthChecks: false }));
+  // Cookies can be checked only with the configured secret (a generated one lives in the instance).
+  const secret = resolved.settings.stickinessSecret;
+  const codec = secret === '' ? null : new StickyCodec(Buffer.from(secret));
   try {
-    const runtime = compileRuntime(resolved, 1, groups);
+    const runtime = compileRuntime(resolved, 1, groups, null, codec);
     const listener = runtime.listeners.get(chosen.listener.name)!;
     const live = new Set<string>();
     const admin = input.admin === null ? null : await applyLiveStatus(input.admin, input.adminToken, groups, live);
@@ -343,7 +371,7 @@ function buildReport(
     rules: trace.rules,
     notEvaluated: trace.notEvaluated,
     winner: { priority, isDefault: trace.isDefault },
-    action: explainAction(trace.winner.action, resolvedAction, view, req, admin === null || !admin.ok ? null : live),
+    action: explainAction(trace.winner.action, resolvedAction, view, req, admin === null || !admin.ok ? null : live, Math.floor(Date.now() / 1000)),
   };
 }
 
@@ -353,6 +381,7 @@ function explainAction(
   view: RequestView,
   req: ExplainRequest,
   live: ReadonlySet<string> | null,
+  nowSeconds: number,
 ): ExplainedAction {
   switch (action.kind) {
     case 'fixedResponse': {
@@ -374,13 +403,17 @@ function explainAction(
       for (const g of weighted) total += Math.max(0, g.weight);
       const draw = weighted.map((g) => ({ name: g.name, weight: g.weight, share: total > 0 ? Math.max(0, g.weight) / total : 0 }));
       const sticky = forward?.stickiness;
+      const groupCookie = sticky?.enabled ? explainGroupCookie(action, view, nowSeconds) : null;
       return {
         kind: 'forward',
         path,
         groups: draw,
-        stickiness: sticky?.enabled ? `group stickiness, ${sticky.durationSeconds} s (cookie SWITCHYARDTG; not evaluated by this version)` : 'not configured',
+        stickiness: sticky?.enabled
+          ? `group stickiness, ${sticky.durationSeconds} s (cookie SWITCHYARDTG)${action.groups.length > 1 ? '' : ': a single group, no cookie is used'}`
+          : 'not configured',
+        stickyCookie: groupCookie,
         targetGroups: action.groups.map((g) =>
-          explainGroup(g, view, live === null ? 'unknown' : live.has(g.name) ? 'live' : 'not running'),
+          explainGroup(g, view, live === null ? 'unknown' : live.has(g.name) ? 'live' : 'not running', action.stickyCodec, nowSeconds),
         ),
       };
     }
@@ -396,7 +429,13 @@ const PICKS: Readonly<Record<string, string>> = {
   consistent_hash: 'the candidate the hash key maps to (Maglev table)',
 };
 
-function explainGroup(g: TargetGroupRuntime, view: RequestView, health: ExplainedGroup['health']): ExplainedGroup {
+function explainGroup(
+  g: TargetGroupRuntime,
+  view: RequestView,
+  health: ExplainedGroup['health'],
+  codec: StickyCodec | null,
+  nowSeconds: number,
+): ExplainedGroup {
   const live = health === 'live';
   const spec = g.spec;
   const usable = g.usableTargets;
@@ -407,13 +446,15 @@ function explainGroup(g: TargetGroupRuntime, view: RequestView, health: Explaine
     share.set(weightedTargets[i]!, spec.algorithm === 'random' ? 1 / weightedTargets.length : weights[i]! / total);
   }
   const hashKey = g.hashOn === null ? null : hashKeyOf(g.hashOn, view);
-  const pick = hashKey !== null && hashKey !== '' ? (g.pick(null, hashKey)?.id ?? null) : null;
+  const sticky = explainTargetCookie(g, view, codec, nowSeconds);
+  const hashed = hashKey !== null && hashKey !== '' ? (g.pick(null, hashKey)?.id ?? null) : null;
+  const pick = sticky?.verdict === 'honoured' ? sticky.names : hashed;
   const st = spec.stickiness;
   const stickiness = !st.enabled
     ? 'not configured'
     : st.type === 'app_cookie'
-      ? `app_cookie following ${st.cookieName ?? '?'} (cookie SWITCHYARD_APP; not evaluated by this version)`
-      : `lb_cookie, ${st.durationSeconds} s (cookie SWITCHYARD; not evaluated by this version)`;
+      ? `app_cookie following ${st.cookieName ?? '?'}, ${st.durationSeconds} s (cookie SWITCHYARD_APP)`
+      : `lb_cookie, ${st.durationSeconds} s (cookie SWITCHYARD)`;
   const targets: ExplainedTarget[] = [];
   for (const t of g.targets.values()) {
     if (!live && (t.removed || t.draining)) continue;
@@ -436,7 +477,102 @@ function explainGroup(g: TargetGroupRuntime, view: RequestView, health: Explaine
     health,
     failOpen: live && g.failOpen,
     stickiness,
+    stickyCookie: sticky,
     targets,
     pick,
   };
+}
+
+const NO_SECRET = 'not checked: settings.stickinessSecret is empty, so each running instance signs with its own generated key';
+
+/** The request's SWITCHYARD / SWITCHYARD_APP for group `g`, judged by the data path's decision. */
+function explainTargetCookie(g: TargetGroupRuntime, view: RequestView, codec: StickyCodec | null, nowSeconds: number): ExplainedStickyCookie | null {
+  const sticky = g.stickiness;
+  if (sticky === null) return null;
+  const name = sticky.cookieName;
+  const app = sticky.appCookieName;
+  const value = unquote(view.cookie(name));
+  const appValue = app === null ? null : view.cookie(app);
+  const onMiss =
+    app === null
+      ? 'the algorithm picks, and the response sets it'
+      : `the algorithm picks, and ${name} is set when the request has ${app} or the response sets it`;
+  if (value === null) return { cookie: name, verdict: 'no cookie', names: null, expiresInSeconds: null, detail: `no ${name} cookie: ${onMiss}` };
+  if (codec === null) return { cookie: name, verdict: 'not checked', names: null, expiresInSeconds: null, detail: NO_SECRET };
+  const decoded = codec.decode(sticky.kind, value);
+  const appHash = app === null ? null : appValue === null ? '' : codec.appHash(appValue);
+  const d = decideStickyTarget(decoded, g, null, nowSeconds, appHash);
+  const names = d.entry?.target ?? null;
+  const left = d.entry === null ? null : d.entry.expiresAt - nowSeconds;
+  const moved = `the algorithm picks another target and the cookie is rewritten`;
+  let detail: string;
+  switch (d.verdict) {
+    case 'honoured':
+      detail = `${name} names ${names} (valid ${left} s more), which is usable: the request goes there, the algorithm is not asked`;
+      break;
+    case 'invalid':
+      detail = `${name} ignored: ${invalidReason(decoded)}: ${onMiss.replace('sets it', 're-issues it')}`;
+      break;
+    case 'no entry':
+      detail = `${name} is valid but has no entry for group ${g.name}: ${onMiss}`;
+      break;
+    case 'expired':
+      detail = `${name} named ${names}, but expired ${-left!} s ago: ${moved}`;
+      break;
+    case 'app cookie differs':
+      detail =
+        appValue === null
+          ? `${name} names ${names}, but the request has no ${app} cookie, so it is not followed: ${onMiss}`
+          : `${name} names ${names}, but was issued for another ${app} value, so it is not followed: ${onMiss}`;
+      break;
+    default:
+      detail = `${name} names ${names}, but that target is ${d.verdict.replace('target ', '')}: ${moved}`;
+  }
+  return { cookie: name, verdict: d.verdict, names, expiresInSeconds: left, detail };
+}
+
+/** The request's SWITCHYARDTG for a forward, judged by the data path's decision. */
+function explainGroupCookie(action: CompiledForward, view: RequestView, nowSeconds: number): ExplainedStickyCookie | null {
+  if (action.groups.length < 2) return null;
+  const codec = action.stickyCodec;
+  if (view.cookie(GROUP_COOKIE) === null) {
+    return { cookie: GROUP_COOKIE, verdict: 'no cookie', names: null, expiresInSeconds: null, detail: `no ${GROUP_COOKIE} cookie: the weighted draw decides, and the response sets it` };
+  }
+  if (codec === null) return { cookie: GROUP_COOKIE, verdict: 'not checked', names: null, expiresInSeconds: null, detail: NO_SECRET };
+  const decoded = readGroupCookie(codec, view);
+  const d = decideStickyGroup(decoded, action.groups, nowSeconds);
+  const names = d.entry?.group ?? null;
+  const left = d.entry === null ? null : d.entry.expiresAt - nowSeconds;
+  let detail: string;
+  switch (d.verdict) {
+    case 'honoured':
+      detail = `${GROUP_COOKIE} names ${names} (valid ${left} s more): that group, no draw`;
+      break;
+    case 'invalid':
+      detail = `${GROUP_COOKIE} ignored: ${invalidReason(decoded)}: the weighted draw decides and the cookie is re-issued`;
+      break;
+    case 'expired':
+      detail = `${GROUP_COOKIE} named ${names}, but expired ${-left!} s ago: the weighted draw decides and the cookie is rewritten`;
+      break;
+    case 'group empty':
+      detail = `${GROUP_COOKIE} names ${names}, which has no registered target: the weighted draw among the other groups decides and the cookie is rewritten`;
+      break;
+    default:
+      detail = `${GROUP_COOKIE} is valid but names none of these groups (of weight > 0): the weighted draw decides and the response adds this forward's entry`;
+  }
+  return { cookie: GROUP_COOKIE, verdict: d.verdict, names, expiresInSeconds: left, detail };
+}
+
+function invalidReason(d: DecodedCookie | null): string {
+  if (d === null || d.ok) return 'unreadable';
+  switch (d.reason) {
+    case 'bad signature':
+      return 'bad signature (tampered with, or signed with another stickinessSecret)';
+    case 'malformed':
+      return 'malformed or truncated';
+    case 'wrong cookie kind':
+      return 'a value of another sticky cookie';
+    case 'unsupported version':
+      return 'a cookie format this version does not read';
+  }
 }

@@ -3,12 +3,16 @@
  *
  * Owns: process-level concerns: startup lines, exit codes (1 on an invalid config, with the
  * same messages as `validate`), SIGHUP → reload, SIGTERM/SIGINT → graceful stop and exit 0, and
- * last-resort handlers that log an unexpected exception instead of dying silently.
+ * last-resort handlers that log an unexpected exception instead of dying silently. A config
+ * with `settings.workers` > 1 runs the cluster primary instead (run-cluster.ts).
  */
 import { Switchyard, ConfigStartError } from '../control/switchyard.js';
 import { formatConfigError } from '../config/errors.js';
+import { configuredWorkers, runCluster } from './run-cluster.js';
 
 export async function runServer(configFile: string, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const workers = await configuredWorkers(configFile);
+  if (workers > 1) return runCluster(configFile, workers, out, err);
   let sy: Switchyard;
   try {
     sy = await Switchyard.start({ configFile });

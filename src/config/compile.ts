@@ -12,6 +12,9 @@ import { compileRedirect, type CompiledRedirect } from '../actions/redirect.js';
 import { compileHeaderRules, type CompiledHeaderRules } from '../proxy/headers.js';
 import { renderLocalReply } from '../proxy/local-reply.js';
 import type { TargetGroupRuntime } from '../targets/target-group.js';
+import { compileProtection, type CompiledProtection } from '../protection/protection.js';
+import type { StickyCodec } from '../targets/stickiness/cookie-codec.js';
+import type { CompiledGroupStickiness } from '../targets/stickiness/group-stickiness.js';
 
 export interface CompiledSettings {
   readonly idleTimeoutMs: number;
@@ -35,6 +38,10 @@ export interface CompiledForward {
   readonly totalWeight: number;
   readonly headerRules: CompiledHeaderRules;
   readonly rewrite: { readonly regex: RegExp; readonly replace: string } | null;
+  /** Group stickiness (SWITCHYARDTG); null when off or when there is a single group to choose. */
+  readonly groupStickiness: CompiledGroupStickiness | null;
+  /** Signs and reads sticky cookies for the groups' target stickiness; null: no stickiness. */
+  readonly stickyCodec: StickyCodec | null;
 }
 
 export interface CompiledRedirectAction {
@@ -67,6 +74,12 @@ export interface CompiledListener {
   readonly defaultAction: CompiledAction;
   readonly settings: CompiledSettings;
   readonly resolved: ResolvedListener;
+  /** The listener's `protection`, null when it has none (src/protection/). */
+  readonly protection: CompiledProtection | null;
+  /** Rule priority → the rule's `protection`; null when no rule has one. */
+  readonly ruleProtection: ReadonlyMap<number, CompiledProtection> | null;
+  /** HTTP/HTTPS: most client connections at once; 0 = no limit. */
+  readonly maxConnections: number;
 }
 
 export interface RuntimeConfig {
@@ -91,7 +104,7 @@ export function compileSettings(s: ResolvedSettings): CompiledSettings {
   });
 }
 
-function compileAction(a: ResolvedAction, groups: ReadonlyMap<string, TargetGroupRuntime>): CompiledAction {
+function compileAction(a: ResolvedAction, groups: ReadonlyMap<string, TargetGroupRuntime>, codec: StickyCodec | null): CompiledAction {
   switch (a.kind) {
     case 'fixedResponse': {
       const f = a.fixedResponse;
@@ -131,22 +144,36 @@ function compileAction(a: ResolvedAction, groups: ReadonlyMap<string, TargetGrou
         totalWeight: total,
         headerRules: compileHeaderRules(f.requestHeaders.set, f.requestHeaders.remove),
         rewrite: rw ? { regex: new RegExp(rw.regex), replace: rw.replace } : null,
+        groupStickiness: codec !== null && f.stickiness.enabled && list.length > 1 ? { codec, durationSeconds: f.stickiness.durationSeconds } : null,
+        stickyCodec: codec,
       });
     }
   }
 }
 
-/** Compiles a validated, defaulted config against the live target groups. */
+/**
+ * Compiles a validated, defaulted config against the live target groups. `previous` is the
+ * config being replaced, if any: rate limiters whose settings did not change keep their buckets.
+ * `stickyCodec` signs sticky cookies (the Switchyard's secret); without it nothing is sticky.
+ */
 export function compileRuntime(
   resolved: ResolvedConfig,
   generation: number,
   groups: ReadonlyMap<string, TargetGroupRuntime>,
+  previous: RuntimeConfig | null = null,
+  stickyCodec: StickyCodec | null = null,
 ): RuntimeConfig {
   const settings = compileSettings(resolved.settings);
   const listeners = new Map<string, CompiledListener>();
   for (const l of resolved.listeners) {
-    const rules = l.rules.map((r) => ({ priority: r.priority, match: r.match, action: compileAction(r.action, groups) }));
-    const defaultAction = compileAction(l.defaultAction, groups);
+    const rules = l.rules.map((r) => ({ priority: r.priority, match: r.match, action: compileAction(r.action, groups, stickyCodec) }));
+    const defaultAction = compileAction(l.defaultAction, groups, stickyCodec);
+    const prev = previous?.listeners.get(l.name) ?? null;
+    let ruleProtection: Map<number, CompiledProtection> | null = null;
+    for (const r of l.rules) {
+      const p = compileProtection(r.protection, prev?.ruleProtection?.get(r.priority) ?? null);
+      if (p !== null) (ruleProtection ??= new Map()).set(r.priority, p);
+    }
     listeners.set(
       l.name,
       Object.freeze({
@@ -158,6 +185,9 @@ export function compileRuntime(
         defaultAction,
         settings,
         resolved: l,
+        protection: compileProtection(l.protection, prev?.protection ?? null),
+        ruleProtection,
+        maxConnections: l.maxConnections,
       }),
     );
   }

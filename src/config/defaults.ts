@@ -49,7 +49,7 @@ export const DEFAULTS = {
   listener: { host: '0.0.0.0' },
   /**
    * TCP/UDP listeners. TCP idle: the NLB's fixed 350 s (long-lived database and broker
-   * connections); UDP flow idle: 30 s, Linux conntrack's UDP timeout (docs/decisions/0005).
+   * connections); UDP flow idle: 30 s, Linux conntrack's UDP timeout (docs/decisions/0008).
    */
   layer4: { tcpIdleTimeoutSeconds: 350, udpIdleTimeoutSeconds: 30, maxFlows: 10000 },
   tls: {
@@ -498,7 +498,7 @@ function resolveTargetGroup(g: TargetGroupConfig): ResolvedTargetGroup {
           : null,
     targets: (g.targets ?? []).map((t) => ({ host: t.host, port: t.port, weight: t.weight ?? DEFAULTS.weight })),
     healthCheck: {
-      // UDP targets cannot be probed over UDP; checks are opt-in there (docs/decisions/0005).
+      // UDP targets cannot be probed over UDP; checks are opt-in there (docs/decisions/0008).
       enabled: hc.enabled ?? (protocol === 'UDP' ? false : dh.enabled),
       protocol: hc.protocol ?? defaultHealthCheckProtocol(protocol),
       path: hc.path ?? dh.path,

@@ -272,9 +272,14 @@ const definitions: Record<string, JsonSchema> = {
           ['name'],
         ),
       ),
-      stickiness: obj('Group-level stickiness (cookie SWITCHYARDTG).', {
+      stickiness: obj('Group-level stickiness (cookie SWITCHYARDTG); used when several groups have weight > 0.', {
         enabled: bool('Keep a client on the target group it was first sent to.', DEFAULTS.groupStickiness.enabled),
-        durationSeconds: int('Cookie lifetime, seconds (1–604800).', 1, 604800, DEFAULTS.groupStickiness.durationSeconds),
+        durationSeconds: int(
+          'Seconds a client stays on its group after its last refresh (1–604800); the cookie is refreshed once half of it has passed.',
+          1,
+          604800,
+          DEFAULTS.groupStickiness.durationSeconds,
+        ),
       }),
       requestHeaders: obj('Headers changed on the way to the target.', {
         set: {
@@ -493,14 +498,19 @@ const definitions: Record<string, JsonSchema> = {
         default: [],
       },
       healthCheck: ref('healthCheck'),
-      stickiness: obj('Target stickiness: lb_cookie (cookie SWITCHYARD) or app_cookie (follows cookieName).', {
+      stickiness: obj('Target stickiness: lb_cookie (cookie SWITCHYARD) or app_cookie (cookie SWITCHYARD_APP, follows cookieName).', {
         enabled: bool('Keep a client on one target.', DEFAULTS.targetStickiness.enabled),
         type: str('lb_cookie or app_cookie.', {
           enum: ['lb_cookie', 'app_cookie'],
           default: DEFAULTS.targetStickiness.type,
         }),
-        durationSeconds: int('Cookie lifetime, seconds (1–604800).', 1, 604800, DEFAULTS.targetStickiness.durationSeconds),
-        cookieName: str("app_cookie only: the application's cookie.", { ...patterned('cookieName') }),
+        durationSeconds: int(
+          'Seconds a client stays on its target after its last refresh (1–604800); the cookie is refreshed once half of it has passed.',
+          1,
+          604800,
+          DEFAULTS.targetStickiness.durationSeconds,
+        ),
+        cookieName: str("app_cookie only: the application's cookie (names starting with SWITCHYARD are reserved).", { ...patterned('cookieName') }),
       }),
       slowStartSeconds: nonNegative(
         "Ramp a newly healthy target's share linearly over this many seconds; 0 = off.",
@@ -558,9 +568,12 @@ const settingsSchema = obj('Process-wide settings.', {
     enum: ['monitor', 'defensive', 'strictest'],
     default: DEFAULTS.settings.desyncMitigation,
   }),
-  stickinessSecret: str('HMAC key for sticky cookies; empty: generated at start.', {
-    default: DEFAULTS.settings.stickinessSecret,
-  }),
+  stickinessSecret: str(
+    "Key for sticky cookies (32+ random characters); nodes sharing it honour each other's cookies. Empty: a random key per start.",
+    {
+      default: DEFAULTS.settings.stickinessSecret,
+    },
+  ),
 });
 
 /** The whole configuration document. */

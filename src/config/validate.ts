@@ -346,6 +346,9 @@ class Semantic {
     if (type === 'app_cookie' && !has(s, 'cookieName')) {
       this.add(path, 'app_cookie stickiness needs cookieName (the application cookie to follow)', 'key "cookieName"');
     }
+    if (type === 'app_cookie' && typeof s['cookieName'] === 'string' && s['cookieName'].startsWith('SWITCHYARD')) {
+      this.add(`${path}/cookieName`, `cookie names starting with SWITCHYARD are Switchyard's own (SWITCHYARD, SWITCHYARD_APP, SWITCHYARDTG)`, "the application's cookie, e.g. JSESSIONID");
+    }
     if (type === 'lb_cookie' && has(s, 'cookieName')) {
       this.add(`${path}/cookieName`, 'cookieName only applies to type app_cookie', 'type: app_cookie, or no cookieName', 'key');
     }

@@ -23,6 +23,9 @@ import { createAccessLog, type AccessLog } from '../observability/access-log.js'
 import { createLogger, type Logger } from '../observability/logger.js';
 import { AdminServer } from '../admin/server.js';
 import { Metrics, combineHooks } from '../observability/metrics.js';
+import { StickyCodec } from '../targets/stickiness/cookie-codec.js';
+import type { ClusterRole } from './cluster-role.js';
+import type { Target } from '../targets/target.js';
 
 export interface SwitchyardOptions {
   /** Path of the YAML/JSON config file (needed for reload). */
@@ -36,6 +39,11 @@ export interface SwitchyardOptions {
   /** Overrides `admin.port`; null disables the admin server (tests, benchmarks). */
   readonly adminPort?: number | null;
   readonly hooks?: ListenerHooks;
+  /**
+   * This process's part in a multi-process deployment (`settings.workers` > 1; see
+   * cluster-role.ts). Absent: one process runs both planes.
+   */
+  readonly cluster?: ClusterRole;
 }
 
 export type ApplyResult = { readonly ok: true; readonly generation: number } | { readonly ok: false; readonly errors: readonly ConfigError[] };
@@ -53,6 +61,11 @@ export class Switchyard {
   #accessLogPath: string;
   #admin: AdminServer | null;
   #stickinessSecret: Buffer;
+  /** The key used when `settings.stickinessSecret` is empty: random, once per process start. */
+  readonly #generatedSecret: Buffer;
+  /** Sticky cookie codec for #stickinessSecret (rebuilt only when the secret changes). */
+  #stickyCodec: StickyCodec | null;
+  #warnedGeneratedSecret: boolean;
   #closing: Promise<void> | null;
   #applying: Promise<unknown>;
 
@@ -67,7 +80,10 @@ export class Switchyard {
     this.#accessLog = createAccessLog('off');
     this.#accessLogPath = 'off';
     this.#admin = null;
-    this.#stickinessSecret = randomBytes(32);
+    this.#generatedSecret = opts.cluster?.generatedStickinessSecret ?? randomBytes(32);
+    this.#stickinessSecret = this.#generatedSecret;
+    this.#stickyCodec = null;
+    this.#warnedGeneratedSecret = false;
     this.#closing = null;
     this.#applying = Promise.resolve();
   }
@@ -93,6 +109,14 @@ export class Switchyard {
     return sy;
   }
 
+  /**
+   * A Switchyard that has loaded and bound nothing yet: a cluster worker, which applies the
+   * documents its primary sends (control/cluster-worker.ts).
+   */
+  static create(opts: SwitchyardOptions): Switchyard {
+    return new Switchyard(opts);
+  }
+
   get runtime(): RuntimeConfig {
     return this.#runtime!;
   }
@@ -109,7 +133,10 @@ export class Switchyard {
     return this.#opts.configFile;
   }
 
-  /** HMAC key for sticky cookies (configured, or generated at start). */
+  /**
+   * HMAC key for sticky cookies: `settings.stickinessSecret`, or, when that is empty, a random
+   * key generated at start (then cookies do not survive a restart nor work across nodes).
+   */
   get stickinessSecret(): Buffer {
     return this.#stickinessSecret;
   }
@@ -134,12 +161,15 @@ export class Switchyard {
     return this.apply(document as Config);
   }
 
-  /** Applies a validated config: all of it, or none of it. Applies run one at a time. */
-  apply(config: Config): Promise<ApplyResult> {
+  /**
+   * Applies a validated config: all of it, or none of it. Applies run one at a time.
+   * `generation` is given only by a cluster worker (its primary numbers the generations).
+   */
+  apply(config: Config, generation?: number): Promise<ApplyResult> {
     const run = this.#applying.then(async () => {
       // The first apply is the start, not a reload.
       const reload = this.#runtime !== null;
-      const r = await this.#apply(config);
+      const r = await this.#apply(config, generation);
       if (reload) this.metrics.countReload(r.ok);
       return r;
     });
@@ -147,27 +177,43 @@ export class Switchyard {
     return run;
   }
 
-  async #apply(config: Config): Promise<ApplyResult> {
+  /**
+   * Runs `fn` between applies: no apply starts before it settles (a cluster primary brings a
+   * replacement worker up to the current generation here, so it cannot miss one).
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#applying.then(fn);
+    this.#applying = run.catch(() => undefined);
+    return run;
+  }
+
+  async #apply(config: Config, generation?: number): Promise<ApplyResult> {
     const resolved = withDefaults(config);
     const missing = notYetAvailable(resolved);
     if (missing.length > 0) return { ok: false, errors: missing };
+    const workersChange = workersChanged(this.#runtime, resolved);
+    if (workersChange !== null) return { ok: false, errors: [workersChange] };
+    const cluster = this.#opts.cluster;
     // Target groups: reconcile into a new map first; nothing live changes until the swap.
     const nextGroups = new Map<string, TargetGroupRuntime>();
     const created: TargetGroupRuntime[] = [];
     let runtime: RuntimeConfig;
+    const secret = resolved.settings.stickinessSecret !== '' ? Buffer.from(resolved.settings.stickinessSecret) : this.#generatedSecret;
+    const stickyCodec = this.#stickyCodec !== null && secret.equals(this.#stickinessSecret) ? this.#stickyCodec : new StickyCodec(secret);
     try {
       for (const spec of resolved.targetGroups) {
         const existing = this.groups.get(spec.name);
         if (existing) nextGroups.set(spec.name, existing);
         else {
-          const g = new TargetGroupRuntime(spec);
+          const g = new TargetGroupRuntime(spec, cluster?.targetGroupOptions);
           g.onHealthTransition = (t, from, to) =>
             this.log.info({ targetGroup: g.name, target: t.id, from, to, reason: t.reason }, `target ${t.id} in ${g.name}: ${from} -> ${to}`);
+          cluster?.groupCreated?.(g);
           created.push(g);
           nextGroups.set(spec.name, g);
         }
       }
-      runtime = compileRuntime(resolved, this.#generation + 1, nextGroups);
+      runtime = compileRuntime(resolved, generation ?? this.#generation + 1, nextGroups, this.#runtime, stickyCodec);
     } catch (err) {
       for (const g of created) g.close();
       return { ok: false, errors: [internalError(err)] };
@@ -181,7 +227,7 @@ export class Switchyard {
       if (current && current.listener.host === compiled.host && current.listener.port === compiled.port && compiled.protocol === current.listener.protocol) continue;
       let l: Listener;
       try {
-        l = createListener(compiled, accessLog, this.log, hooks, this.#baseDir());
+        l = cluster?.createListener?.(compiled) ?? createListener(compiled, accessLog, this.log, hooks, this.#baseDir());
       } catch (err) {
         for (const o of opened) await o.close(0);
         for (const g of created) g.close();
@@ -194,6 +240,15 @@ export class Switchyard {
         for (const o of opened) await o.close(0);
         for (const g of created) g.close();
         return { ok: false, errors: [internalError(err, `/listeners: cannot listen on ${compiled.host}:${compiled.port}`)] };
+      }
+    }
+    if (cluster !== undefined) {
+      // Every other process of the deployment prepares too; any refusal aborts the apply.
+      const refused = await cluster.beforeSwap(config, runtime.generation);
+      if (refused.length > 0) {
+        for (const o of opened) await o.close(0);
+        for (const g of created) g.close();
+        return { ok: false, errors: refused };
       }
     }
     // The swap: from here on nothing can fail.
@@ -219,12 +274,47 @@ export class Switchyard {
     }
     this.#generation = runtime.generation;
     this.#runtime = runtime;
-    if (resolved.settings.stickinessSecret !== '') this.#stickinessSecret = Buffer.from(resolved.settings.stickinessSecret);
+    this.#stickinessSecret = secret;
+    this.#stickyCodec = stickyCodec;
+    if (secret === this.#generatedSecret && !this.#warnedGeneratedSecret && usesStickiness(resolved)) {
+      this.#warnedGeneratedSecret = true;
+      this.log.warn(
+        'settings.stickinessSecret is empty: sticky cookies are signed with a key generated at start, so they are not honoured after a restart; several Switchyard nodes must share one stickinessSecret to honour each other\'s cookies',
+      );
+    }
     // Retire what the new config no longer has, letting in-flight work finish.
     const grace = runtime.settings.shutdownTimeoutMs;
     for (const l of retiredListeners) void l.close(grace);
     for (const g of retiredGroups) setTimeout(() => g.close(), grace).unref();
+    cluster?.swapped(runtime.generation);
     return { ok: true, generation: runtime.generation };
+  }
+
+  /**
+   * Brings live numbers up to date before an admin answer: a cluster primary pulls the
+   * workers' counters and in-flight counts; in one process they are live already.
+   */
+  refreshLive(): Promise<void> {
+    return this.#opts.cluster?.refresh?.() ?? Promise.resolve();
+  }
+
+  /** `GET /api/v1/workers`: the processes serving traffic. */
+  workersReport(): unknown {
+    return this.#opts.cluster?.describe?.() ?? { mode: 'single', pid: process.pid, workers: [] };
+  }
+
+  /** Admin API: registers a target (or revives a draining one), in every worker too. */
+  registerTarget(group: TargetGroupRuntime, host: string, port: number, weight: number): Target {
+    const t = group.register(host, port, weight);
+    this.#opts.cluster?.targetRegistered?.(group.name, host, port, weight);
+    return t;
+  }
+
+  /** Admin API: starts draining a target, in every worker too. False when it is unknown. */
+  deregisterTarget(group: TargetGroupRuntime, id: string): boolean {
+    if (!group.deregister(id)) return false;
+    this.#opts.cluster?.targetDeregistered?.(group.name, id);
+    return true;
   }
 
   /** Where relative paths in the config (certificates) are resolved: the config file's folder. */
@@ -240,6 +330,7 @@ export class Switchyard {
 
   async #close(): Promise<void> {
     const grace = this.#runtime?.settings.shutdownTimeoutMs ?? 0;
+    await this.#opts.cluster?.stop?.(grace);
     await Promise.all([...this.listeners.values()].map((l) => l.close(grace)));
     await this.#admin?.close();
     for (const g of this.groups.values()) g.close();
@@ -298,16 +389,38 @@ function unsupported(path: string, message: string): ConfigError {
 function notYetAvailable(resolved: ResolvedConfig): ConfigError[] {
   const out: ConfigError[] = [];
   resolved.listeners.forEach((l, i) => {
-    const check = (action: ResolvedConfig['listeners'][number]['defaultAction'], path: string): void => {
-      if (action.kind === 'forward' && action.forward.stickiness.enabled) out.push(unsupported(`${path}/forward/stickiness`, 'group stickiness is not available yet'));
-    };
-    check(l.defaultAction, `/listeners/${i}/defaultAction`);
-    l.rules.forEach((r, j) => check(r.action, `/listeners/${i}/rules/${j}`));
+    if ((l.protocol === 'TCP' || l.protocol === 'UDP') && l.protection !== null) {
+      out.push(unsupported(`/listeners/${i}/protection`, `listener ${l.name}: protection on ${l.protocol} listeners is not available yet`));
+    }
   });
   resolved.targetGroups.forEach((g, i) => {
-    if (g.stickiness.enabled) out.push(unsupported(`/targetGroups/${i}/stickiness`, `target group ${g.name}: stickiness is not available yet`));
     if (g.protocol === 'HTTPS') out.push(unsupported(`/targetGroups/${i}/protocol`, `target group ${g.name}: protocol ${g.protocol} is not available yet; use HTTP, TCP or UDP`));
     if (g.protocolVersion !== 'HTTP1') out.push(unsupported(`/targetGroups/${i}/protocolVersion`, `target group ${g.name}: ${g.protocolVersion} to targets is not available yet; use HTTP1`));
   });
   return out;
+}
+
+/**
+ * `settings.workers` is the shape of the process tree, fixed at start: a reload that changes
+ * it is refused rather than applied without it (docs/decisions/0007-workers.md).
+ */
+function workersChanged(running: RuntimeConfig | null, next: ResolvedConfig): ConfigError | null {
+  if (running === null) return null;
+  const was = running.resolved.settings.workers;
+  if (next.settings.workers === was) return null;
+  return {
+    path: '/settings/workers',
+    line: 0,
+    column: 0,
+    expected: `${JSON.stringify(was)} (the running value)`,
+    message: `settings.workers cannot change on reload (running with ${JSON.stringify(was)}); restart Switchyard to change it`,
+  };
+}
+
+/** Whether any target group or forward has stickiness on (for the generated-secret warning). */
+function usesStickiness(resolved: ResolvedConfig): boolean {
+  if (resolved.targetGroups.some((g) => g.stickiness.enabled)) return true;
+  return resolved.listeners.some(
+    (l) => (l.defaultAction.kind === 'forward' && l.defaultAction.forward.stickiness.enabled) || l.rules.some((r) => r.action.kind === 'forward' && r.action.forward.stickiness.enabled),
+  );
 }

@@ -38,6 +38,11 @@ export class ClientRequest {
   sink: BodySink | null;
   /** Bytes that followed an upgrade request's head (tunnel data, sent after the 101). */
   upgradeHead: Buffer | null;
+  /**
+   * Close the client connection after this response, and never reuse the target connection
+   * that carried it (an ambiguous request in `desyncMitigation: defensive`, docs/decisions/0006).
+   */
+  closeConnection: boolean;
 
   // Access log facts.
   readonly startMs: number;
@@ -59,6 +64,11 @@ export class ClientRequest {
   /** The response has started on the wire (head written). */
   responseStarted: boolean;
   finished: boolean;
+  /**
+   * `Set-Cookie` values Switchyard adds to the target's response head (stickiness); null when
+   * none, so the non-sticky path allocates nothing.
+   */
+  setCookies: string[] | null;
 
   constructor(
     method: string,
@@ -86,6 +96,7 @@ export class ClientRequest {
     this.bodyComplete = false;
     this.sink = null;
     this.upgradeHead = null;
+    this.closeConnection = false;
     this.startMs = startMs;
     this.dispatchMs = 0;
     this.responseHeadMs = 0;
@@ -102,6 +113,12 @@ export class ClientRequest {
     this.responseKeepAlive = false;
     this.responseStarted = false;
     this.finished = false;
+    this.setCookies = null;
+  }
+
+  /** Adds a `Set-Cookie` value for the response head (stickiness, targets/stickiness/). */
+  addSetCookie(value: string): void {
+    (this.setCookies ??= []).push(value);
   }
 
   /** Moves the held body chunks to `sink` and streams the rest straight to it. */

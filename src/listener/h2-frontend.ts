@@ -313,6 +313,12 @@ class H2StreamDownstream implements Downstream {
       else if (Array.isArray(prev)) prev.push(v);
       else headers[lower] = [String(prev), v];
     }
+    const cookies = req.setCookies;
+    if (cookies !== null) {
+      // Stickiness cookies join the target's own (HTTP/2 sends each as its own field line).
+      const prev = headers['set-cookie'];
+      headers['set-cookie'] = prev === undefined ? cookies : Array.isArray(prev) ? [...prev, ...cookies] : [String(prev), ...cookies];
+    }
     req.responseStarted = true;
     try {
       stream.respond(headers, { endStream: noBody, waitForTrailers: !noBody });

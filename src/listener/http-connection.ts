@@ -4,7 +4,8 @@
  * Owns: feeding bytes to llhttp (strict), turning parse results into ClientRequests, keep-alive
  * and pipelining (requests are answered strictly in order; a pipelined request waits, with the
  * socket paused, until the one before it is done), the per-connection timers (request head
- * timeout → 408, idle keep-alive timeout), request body backpressure, and closing. What a
+ * timeout → 408, idle keep-alive timeout, request body idle → 408, and the write timeout that
+ * drops a client not reading its response), request body backpressure, and closing. What a
  * request *does* is decided by dispatch.ts; this file never routes.
  */
 import type net from 'node:net';
@@ -91,6 +92,10 @@ export class ClientConnection implements Downstream {
   /** Header names clients may not send to targets on this connection (mutual TLS). */
   reservedRequestHeaders: ReadonlySet<string> | null;
   readonly canUpgrade = true;
+  /** Runs while response bytes wait in the socket: a client that stops reading is dropped. */
+  #writeTimer: NodeJS.Timeout | null;
+  /** Bytes the socket had finished writing when the write timer was (re)armed. */
+  #writeDone: number;
 
   constructor(socket: net.Socket, ctx: ListenerContext) {
     this.socket = socket;
@@ -117,6 +122,8 @@ export class ClientConnection implements Downstream {
     this.drainWaiter = null;
     this.extraRequestHeaders = '';
     this.reservedRequestHeaders = null;
+    this.#writeTimer = null;
+    this.#writeDone = 0;
     this.#installParser();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -203,6 +210,8 @@ export class ClientConnection implements Downstream {
     let extra = '';
     if (!req.responseKeepAlive) extra = 'connection: close\r\n';
     else if (req.versionMinor === 0) extra = 'connection: keep-alive\r\n';
+    const cookies = req.setCookies;
+    if (cookies !== null) for (let i = 0; i < cookies.length; i++) extra += 'set-cookie: ' + cookies[i]! + CRLF;
     const head = buildResponseHead(statusCode, statusMessage, raw, framing, extra, false);
     req.bytesOut += head.length;
     req.responseStarted = true;
@@ -240,7 +249,9 @@ export class ClientConnection implements Downstream {
   /** Writes response bytes; false means wait for drain (set `drainWaiter`). */
   write(data: Buffer | string): boolean {
     if (this.#closed) return true;
-    return this.socket.write(data);
+    const ok = this.socket.write(data);
+    if (this.#writeTimer === null && this.socket.writableLength > 0) this.#armWriteTimer();
+    return ok;
   }
 
   /** Pauses reading from the client (request body backpressure, pipelining). */
@@ -260,6 +271,7 @@ export class ClientConnection implements Downstream {
    * while this is false must say `Connection: close`.
    */
   canContinueAfter(req: ClientRequest): boolean {
+    if (req.closeConnection) return false;
     return req.bodyComplete || (!req.chunked && req.contentLength - req.bodyBytes <= DISCARD_LIMIT);
   }
 
@@ -323,6 +335,7 @@ export class ClientConnection implements Downstream {
     this.#tunnel = true;
     this.finishResponse(req, false);
     this.#clearTimer();
+    this.#clearWriteTimer();
     this.socket.removeAllListeners('data');
     this.socket.removeAllListeners('drain');
     this.socket.removeAllListeners('end');
@@ -415,6 +428,50 @@ export class ClientConnection implements Downstream {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     this.#timerKind = Timer.NONE;
+  }
+
+  /**
+   * Response bytes wait in the socket. If the client takes none of them for the idle timeout
+   * (no write to the kernel completes), it is a slow reader: the connection is dropped, so it
+   * cannot hold a target connection and its buffers indefinitely. One timer per connection,
+   * re-armed only on progress, so a busy connection does not create a timer per write.
+   */
+  #armWriteTimer(): void {
+    const ms = this.ctx.listener.settings.idleTimeoutMs;
+    if (ms <= 0) return;
+    this.#writeDone = this.#bytesFlushed();
+    this.#writeTimer = setTimeout(() => this.#onWriteTimer(), ms);
+    this.#writeTimer.unref();
+  }
+
+  /** Bytes whose write to the kernel has completed (bytesWritten counts queued ones too). */
+  #bytesFlushed(): number {
+    return (this.socket.bytesWritten ?? 0) - this.socket.writableLength;
+  }
+
+  #onWriteTimer(): void {
+    const t = this.#writeTimer;
+    if (t === null || this.#closed || this.#tunnel) return;
+    if (this.socket.writableLength === 0) {
+      this.#writeTimer = null;
+      return;
+    }
+    const done = this.#bytesFlushed();
+    if (done !== this.#writeDone) {
+      // Progress: the client is reading, however slowly.
+      this.#writeDone = done;
+      t.refresh();
+      return;
+    }
+    this.#writeTimer = null;
+    const cur = this.current;
+    if (cur !== null && !cur.finished) cur.error = 'SY_ERR_CLIENT_WRITE_TIMEOUT';
+    this.destroy();
+  }
+
+  #clearWriteTimer(): void {
+    if (this.#writeTimer !== null) clearTimeout(this.#writeTimer);
+    this.#writeTimer = null;
   }
 
   #onTimer(kind: Timer): void {
@@ -513,6 +570,11 @@ export class ClientConnection implements Downstream {
       this.#bodyTimer();
     };
     p[kOnMessageComplete] = () => {
+      // Trailer fields of a chunked body arrive through kOnHeaders: drop them here, or they
+      // would be taken for the next request's header fields (and its URL would gain a prefix).
+      // Trailers are never forwarded (the body is re-framed without them).
+      this.#headers = [];
+      this.#url = '';
       const req = this.#parsing;
       this.#parsing = null;
       if (req === null) return;
@@ -621,6 +683,7 @@ export class ClientConnection implements Downstream {
     if (this.#closed) return;
     this.#closed = true;
     this.#clearTimer();
+    this.#clearWriteTimer();
     this.drainWaiter = null;
     const cur = this.current;
     if (cur !== null && !cur.finished) {

@@ -19,7 +19,9 @@ import type { ListenerContext } from './listener-context.js';
 import type { Listener } from './listener.js';
 import type { HttpParseError } from '../proxy/http-parser.js';
 import type { ProxyErrorKind } from '../proxy/errors.js';
-import { dispatchRequest, readFraming, type DispatchContext } from '../proxy/dispatch.js';
+import { dispatchRequest, readFraming, type DispatchContext, type DesyncOutcome } from '../proxy/dispatch.js';
+import type { Classification } from '../proxy/framing.js';
+import type { ProtectionHit } from '../protection/protection.js';
 import type { AccessLog } from '../observability/access-log.js';
 import type { Logger } from '../observability/logger.js';
 import type { TargetGroupRuntime } from '../targets/target-group.js';
@@ -31,6 +33,12 @@ export interface ListenerHooks {
   onConnection?(listener: string, delta: 1 | -1): void;
   /** An error answered before a request could be formed (malformed head, head timeout). */
   onLocalError?(listener: string, kind: ProxyErrorKind): void;
+  /** A request that is not compliant (desync classification) and what was done with it. */
+  onDesync?(listener: string, verdict: Classification, outcome: DesyncOutcome): void;
+  /** A protection acted: `scope` is the rule priority, -1 for the listener's own protection. */
+  onProtection?(listener: string, scope: number, hit: ProtectionHit): void;
+  /** A connection was closed on accept (listener `maxConnections` reached). */
+  onConnectionRejected?(listener: string, reason: 'max_connections'): void;
 }
 
 const RESERVED_CLIENT_CERT: ReadonlySet<string> = new Set(CLIENT_CERT_HEADERS);
@@ -75,6 +83,13 @@ export class HttpListener implements Listener, ListenerContext {
       this.server = server;
     }
     this.server.on('error', (err) => this.#log.error({ err, listener: listener.name }, 'listener error'));
+    // maxConnections: Node closes a connection beyond the limit as it is accepted (before any
+    // TLS handshake), counting plain, TLS and HTTP/2 connections alike, and emits 'drop'.
+    this.server.maxConnections = listener.maxConnections > 0 ? listener.maxConnections : 0;
+    this.server.on('drop', () => {
+      this.#hooks.onConnectionRejected?.(this.listener.name, 'max_connections');
+      this.#log.debug({ listener: this.listener.name, maxConnections: this.listener.maxConnections }, 'connection refused: maxConnections reached');
+    });
   }
 
   get name(): string {
@@ -106,6 +121,7 @@ export class HttpListener implements Listener, ListenerContext {
   /** Reload: requests that start from now on use `next`. */
   update(next: CompiledListener): void {
     this.listener = next;
+    this.server.maxConnections = next.maxConnections > 0 ? next.maxConnections : 0;
     this.#tls?.update(next.resolved);
   }
 
@@ -137,7 +153,25 @@ export class HttpListener implements Listener, ListenerContext {
       proto: this.listener.protocol === 'HTTPS' ? 'https' : 'http',
       port: String(port),
       onTargetResponse: hooks.onTargetResponse ? (req, group, s) => hooks.onTargetResponse!(req, group, s) : null,
+      onDesync: (req, verdict, outcome) => this.#onDesync(req, verdict, outcome),
+      protection: {
+        onProtection: (scope, hit, sourceIp, method, path) => {
+          hooks.onProtection?.(this.listener.name, scope, hit);
+          this.#log.info(
+            { listener: this.listener.name, rule: scope < 0 ? 'listener' : scope, protection: hit.protection, name: hit.name, action: hit.action, clientIp: sourceIp, method, path },
+            `protection ${hit.protection} ${hit.name}: ${hit.action}`,
+          );
+        },
+      },
     };
+  }
+
+  /** Desync mitigation: counted always; logged (acceptable requests let through at debug only). */
+  #onDesync(req: ClientRequest, verdict: Classification, outcome: DesyncOutcome): void {
+    this.#hooks.onDesync?.(this.listener.name, verdict, outcome);
+    const fields = { listener: this.listener.name, classification: verdict.tier, classificationReason: verdict.reason, outcome, method: req.method, url: req.url.slice(0, 200) };
+    if (verdict.tier === 'acceptable' && outcome !== 'refused') this.#log.debug(fields, 'non-compliant request');
+    else this.#log.info(fields, `desync mitigation: ${verdict.tier} request (${verdict.reason}) ${outcome.replaceAll('_', ' ')}`);
   }
 
   #onConnection(socket: net.Socket): ClientConnection {

@@ -104,7 +104,8 @@ export class TcpRelay {
 
   #attempt(): void {
     const group = this.#group;
-    const target = group.pick(this.#excluded);
+    // The client address is the hash key: the only `hashOn` a TCP group may have is sourceIp.
+    const target = group.pick(this.#excluded, this.#clientAddress);
     if (target === undefined) {
       this.#fail('no target');
       return;

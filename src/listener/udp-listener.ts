@@ -225,7 +225,8 @@ export class UdpListener implements Listener {
     // Validation allows only a forward on UDP listeners.
     if (action.kind !== 'forward') return undefined;
     const group = chooseTargetGroup(action);
-    const target = group.pick(null);
+    // The client address is the hash key: the only `hashOn` a UDP group may have is sourceIp.
+    const target = group.pick(null, address);
     if (target === undefined) {
       this.stats.droppedNoTarget++;
       return undefined;

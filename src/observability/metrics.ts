@@ -21,6 +21,10 @@ import type { ClientRequest } from '../listener/client-request.js';
 import type { ListenerHooks } from '../listener/http-listener.js';
 import type { ProxyErrorKind } from '../proxy/errors.js';
 import type { TargetGroupRuntime } from '../targets/target-group.js';
+import { SecurityMetrics } from './security-metrics.js';
+import type { Classification } from '../proxy/framing.js';
+import type { DesyncOutcome } from '../proxy/dispatch.js';
+import type { ProtectionHit } from '../protection/protection.js';
 
 /** Values of the `code_class` label; `none` = no response was sent (the client left first). */
 export const CODE_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'none'] as const;
@@ -145,6 +149,18 @@ export interface ListenerSnapshot {
 }
 
 /**
+ * What a cluster primary adds to its own metrics: the workers' (control/cluster-metrics.ts).
+ * The primary itself counts only reloads and reads target health; the requests, connections
+ * and latencies were counted in the workers.
+ */
+export interface RemoteMetrics {
+  /** The Prometheus text of `own` (the primary's registry) plus every worker's registry. */
+  render(own: Registry): Promise<string>;
+  /** The workers' per-listener totals, added up. */
+  snapshot(): ListenerSnapshot[];
+}
+
+/**
  * The metrics of one Switchyard instance. Implements `ListenerHooks`: pass it (or hooks that
  * call it) to every HttpListener.
  */
@@ -153,11 +169,14 @@ export class Metrics implements ListenerHooks {
   readonly #listeners: Map<string, ListenerCells>;
   readonly #groups: () => Iterable<TargetGroupRuntime>;
   readonly #reloads: Counter<'result'>;
+  /** Set on a cluster primary (settings.workers > 1): `render()` and `snapshot()` add the workers'. */
+  remote: RemoteMetrics | null;
 
   /** `groups` is read at scrape time for the healthy/unhealthy target gauges. */
   constructor(groups: () => Iterable<TargetGroupRuntime>) {
     this.registry = new Registry();
     this.#listeners = new Map();
+    this.remote = null;
     this.#groups = groups;
     const registers = [this.registry];
     const cells = this.#listeners;
@@ -243,10 +262,27 @@ export class Metrics implements ListenerHooks {
     });
     this.#reloads.inc({ result: 'ok' }, 0);
     this.#reloads.inc({ result: 'rejected' }, 0);
+    this.#security = new SecurityMetrics(this.registry);
+  }
+
+  /** Desync, protection and rejected-connection counters (security-metrics.ts). */
+  readonly #security: SecurityMetrics;
+
+  onDesync(listener: string, verdict: Classification, outcome: DesyncOutcome): void {
+    this.#security.onDesync(listener, verdict, outcome);
+  }
+
+  onProtection(listener: string, scope: number, hit: ProtectionHit): void {
+    this.#security.onProtection(listener, scope, hit);
+  }
+
+  onConnectionRejected(listener: string, reason: 'max_connections'): void {
+    this.#security.onConnectionRejected(listener, reason);
   }
 
   /** The Prometheus text exposition. */
   render(): Promise<string> {
+    if (this.remote !== null) return this.remote.render(this.registry);
     return this.registry.metrics();
   }
 
@@ -338,6 +374,7 @@ export class Metrics implements ListenerHooks {
 
   /** Totals per listener name seen so far (control plane; allocates). */
   snapshot(): ListenerSnapshot[] {
+    if (this.remote !== null) return this.remote.snapshot();
     const out: ListenerSnapshot[] = [];
     for (const l of this.#listeners.values()) {
       const byClass = new Array<number>(CODE_CLASSES.length).fill(0);
@@ -478,6 +515,18 @@ export function combineHooks(a: ListenerHooks, b: ListenerHooks | undefined): Li
     onLocalError: (l, k) => {
       a.onLocalError?.(l, k);
       b.onLocalError?.(l, k);
+    },
+    onDesync: (l, v, o) => {
+      a.onDesync?.(l, v, o);
+      b.onDesync?.(l, v, o);
+    },
+    onProtection: (l, s, h) => {
+      a.onProtection?.(l, s, h);
+      b.onProtection?.(l, s, h);
+    },
+    onConnectionRejected: (l, r) => {
+      a.onConnectionRejected?.(l, r);
+      b.onConnectionRejected?.(l, r);
     },
   };
 }

@@ -4,8 +4,10 @@
  * Owns: the request-level checks of SPEC §5 that llhttp does not make (URI length → 414, header
  * count → 431, Host present and single → 400, request-target form, path normalisation → 400,
  * Transfer-Encoding other than plain chunked → 501/400, body size → 413, X-Forwarded-For
- * length → 463), matching on the listener's compiled rules, and running the winning action.
- * Routing and forwarding see the same normalised path (docs/decisions/0002).
+ * length → 463), the desync verdict (framing.ts, applied per `settings.desyncMitigation`,
+ * docs/decisions/0006), matching on the listener's compiled rules, the listener's and the
+ * matched rule's protections (src/protection/, docs/decisions/0007), and running the winning
+ * action. Routing and forwarding see the same normalised path (docs/decisions/0002).
  */
 import type { Downstream } from './downstream.js';
 import type { ClientRequest } from '../listener/client-request.js';
@@ -17,6 +19,9 @@ import { ProxyErrors } from './errors.js';
 import { H, countForwardedFor, headerCode } from './headers.js';
 import { Exchange, type ExchangeOptions } from './exchange.js';
 import { hashKeyOf } from '../targets/hash-key.js';
+import { chooseStickyGroup } from '../targets/stickiness/group-stickiness.js';
+import { COMPLIANT, classifyRequest, stripLookAlikeHeaders, type Classification } from './framing.js';
+import { Guard, guardRequest, inspectBody, type ProtectionReporter } from '../protection/protection.js';
 
 const MAX_FORWARDED_FOR = 30;
 
@@ -26,6 +31,39 @@ export interface DispatchContext {
   /** The bound port, as a string for X-Forwarded-Port and redirects. */
   readonly port: string;
   readonly onTargetResponse: ExchangeOptions['onTargetResponse'];
+  /** Told about every request that is not compliant, and what was done with it (logs, metrics). */
+  readonly onDesync: ((req: ClientRequest, verdict: Classification, outcome: DesyncOutcome) => void) | null;
+  /** Told about every protection hit (logs, metrics). */
+  readonly protection: ProtectionReporter | null;
+}
+
+/** What desync mitigation did with a non-compliant request. */
+export type DesyncOutcome = 'refused' | 'forwarded_then_closed' | 'forwarded';
+
+/**
+ * Applies `settings.desyncMitigation` to a non-compliant verdict. Severe: refused (400, close)
+ * in every mode. Strictest: acceptable and ambiguous refused too. Defensive: ambiguous requests
+ * are forwarded (re-framed, as every request is) and then both the client and the target
+ * connection are closed. Monitor: forwarded, only counted and logged. Returns true when the
+ * request was refused.
+ */
+function mitigateDesync(conn: Downstream, req: ClientRequest, v: Classification, dc: DispatchContext): boolean {
+  const mode = req.listener.settings.desyncMitigation;
+  if (v.tier === 'severe' || mode === 'strictest') {
+    dc.onDesync?.(req, v, 'refused');
+    const kind = v.reason === 'DuplicateHost' || v.reason === 'HostMismatch' ? ProxyErrors.BAD_HOST : ProxyErrors.DESYNC_REFUSED;
+    conn.replyError(req, kind, true);
+    return true;
+  }
+  // Whatever the mode, a forwarded request never carries a look-alike framing header.
+  if (v.tier === 'ambiguous') stripLookAlikeHeaders(req.rawHeaders);
+  if (v.tier === 'ambiguous' && mode === 'defensive') {
+    req.closeConnection = true;
+    dc.onDesync?.(req, v, 'forwarded_then_closed');
+    return false;
+  }
+  dc.onDesync?.(req, v, 'forwarded');
+  return false;
 }
 
 /** Reads framing facts from the raw head: Content-Length and Transfer-Encoding. */
@@ -69,6 +107,8 @@ export function dispatchRequest(conn: Downstream, req: ClientRequest, dc: Dispat
   if (req.url.length > settings.maxUriBytes) return conn.replyError(req, ProxyErrors.URI_TOO_LONG, true);
   if (req.rawHeaders.length > settings.maxRequestHeaderCount * 2) return conn.replyError(req, ProxyErrors.HEADERS_TOO_LARGE, true);
   if (req.method === 'CONNECT') return conn.replyError(req, ProxyErrors.NOT_IMPLEMENTED, true);
+  const verdict = classifyRequest(req.method, req.versionMajor, req.versionMinor, req.url, req.rawHeaders);
+  if (verdict !== COMPLIANT && mitigateDesync(conn, req, verdict, dc)) return;
 
   const raw = req.rawHeaders;
   let host = singleHost(raw);
@@ -92,8 +132,8 @@ export function dispatchRequest(conn: Downstream, req: ClientRequest, dc: Dispat
   req.path = path;
 
   if (req.chunked && !req.http2) {
-    // llhttp accepts "gzip, chunked" and ",chunked"; only a plain chunked is framed unambiguously.
-    if (req.versionMinor === 0) return conn.replyError(req, ProxyErrors.AMBIGUOUS_FRAMING, true);
+    // llhttp accepts "gzip, chunked"; the classifier let it through (valid codings), but only a
+    // plain chunked is supported. HTTP/1.0 with TE was judged by the classifier (ambiguous).
     if (!transferEncodingIsPlainChunked(raw)) return conn.replyError(req, ProxyErrors.NOT_IMPLEMENTED, true);
   }
   if (settings.maxRequestBodyBytes > 0 && req.contentLength > settings.maxRequestBodyBytes) {
@@ -104,6 +144,19 @@ export function dispatchRequest(conn: Downstream, req: ClientRequest, dc: Dispat
   const view = new RequestView(req.method, host, path, split.query, raw, conn.remoteAddress);
   const result = req.listener.matcher.match(view);
   req.rulePriority = result.priority;
+  const lp = req.listener.protection;
+  const byRule = req.listener.ruleProtection;
+  const rp = byRule === null ? null : (byRule.get(result.priority) ?? null);
+  if (lp !== null || rp !== null) {
+    const g = guardRequest(conn, req, view, lp, rp, result.priority, dc.protection);
+    if (g === Guard.BLOCKED) return;
+    if (g === Guard.INSPECT_BODY) {
+      const action = result.action;
+      const query = split.query;
+      inspectBody(conn, req, view, lp, rp, result.priority, dc.protection, () => runAction(conn, req, action, view, query, dc));
+      return;
+    }
+  }
   runAction(conn, req, result.action, view, split.query, dc);
 }
 
@@ -133,7 +186,9 @@ function chooseGroup(action: CompiledForward): TargetGroupRuntime {
 }
 
 function forward(conn: Downstream, req: ClientRequest, action: CompiledForward, view: RequestView, dc: DispatchContext): void {
-  const group = chooseGroup(action);
+  // Group stickiness only for forwards that have it (compiled null otherwise): no cookie read.
+  const sticky = action.groupStickiness;
+  const group = sticky === null ? chooseGroup(action) : chooseStickyGroup(action, chooseGroup, sticky, view, dc.proto === 'https', req);
   req.targetGroup = group.name;
   let path = view.path;
   if (action.rewrite !== null) path = path.replace(action.rewrite.regex, action.rewrite.replace);
@@ -149,6 +204,7 @@ function forward(conn: Downstream, req: ClientRequest, action: CompiledForward, 
     listenerProto: dc.proto,
     listenerPort: dc.port,
     onTargetResponse: dc.onTargetResponse,
+    view,
   });
   exchange.start();
 }

@@ -7,8 +7,10 @@
  * the response timeout (504), the "not sent → retry once on another target" rule, replaying a
  * request on a fresh connection when a reused keep-alive connection turns out to be closed
  * (the idle-close race), passive health ejection on refused connections, and handing a 101
- * over to the WebSocket tunnel. It never buffers a whole body: at most REPLAY_LIMIT bytes are
- * kept for a replay, and only while nothing of the response has arrived.
+ * over to the WebSocket tunnel. Target stickiness wraps the pick and adds the response's
+ * Set-Cookie (targets/stickiness/sticky-request.ts; only for sticky groups). It never buffers
+ * a whole body: at most REPLAY_LIMIT bytes are kept for a replay, and only while nothing of
+ * the response has arrived.
  */
 import type { Downstream } from './downstream.js';
 import type { BodySink, ClientRequest } from '../listener/client-request.js';
@@ -19,6 +21,8 @@ import type { UpstreamConnection, UpstreamHandler } from './upstream-pool.js';
 import { ProxyErrors, type ProxyErrorKind } from './errors.js';
 import { buildRequestHead, buildResponseHead } from './headers.js';
 import { openTunnel } from './websocket.js';
+import type { RequestView } from '../router/request-view.js';
+import { StickyRequest } from '../targets/stickiness/sticky-request.js';
 
 /** Request body bytes kept for a replay after a keep-alive race; beyond it, no replay. */
 const REPLAY_LIMIT = 65536;
@@ -36,6 +40,8 @@ export interface ExchangeOptions {
   readonly listenerPort: string;
   /** Called when the exchange has an outcome worth counting (metrics hook). */
   readonly onTargetResponse: ((req: ClientRequest, group: TargetGroupRuntime, seconds: number) => void) | null;
+  /** The request's matching view; target stickiness reads its cookies (only sticky groups do). */
+  readonly view: RequestView;
 }
 
 export class Exchange implements UpstreamHandler, BodySink {
@@ -60,6 +66,8 @@ export class Exchange implements UpstreamHandler, BodySink {
   #sentAtMs: number;
   /** The 101 head as relayed to the client (set by onResponseHead for upgrades). */
   #pendingUpgradeHead: string;
+  /** Target stickiness of this request; created by the first pick, only for sticky groups. */
+  #sticky: StickyRequest | null;
 
   constructor(conn: Downstream, req: ClientRequest, action: CompiledForward, group: TargetGroupRuntime, opts: ExchangeOptions) {
     this.#conn = conn;
@@ -81,6 +89,7 @@ export class Exchange implements UpstreamHandler, BodySink {
     this.#done = false;
     this.#sentAtMs = 0;
     this.#pendingUpgradeHead = '';
+    this.#sticky = null;
   }
 
   /** Picks a target and sends. Answers 503 itself when the group has no registered target. */
@@ -94,7 +103,7 @@ export class Exchange implements UpstreamHandler, BodySink {
   }
 
   #attempt(lastError: ProxyErrorKind | null): void {
-    const target = this.#group.pick(this.#excluded, this.#opts.hashKey);
+    const target = this.#group.stickiness === null ? this.#group.pick(this.#excluded, this.#opts.hashKey) : this.#stickyPick();
     if (target === undefined) {
       this.#fail(lastError ?? ProxyErrors.NO_TARGETS);
       return;
@@ -165,7 +174,8 @@ export class Exchange implements UpstreamHandler, BodySink {
     if (statusCode < 200) {
       if (upgrade && this.#opts.websocket) {
         this.#responseHead = true;
-        this.#pendingUpgradeHead = buildResponseHead(statusCode, statusMessage, raw, '', 'connection: upgrade\r\n', true);
+        this.#sticky?.respond(req, this.#group.name, this.#target!.id, raw);
+        this.#pendingUpgradeHead = buildResponseHead(statusCode, statusMessage, raw, '', upgradeExtra(req.setCookies), true);
         req.status = statusCode;
         req.responseHeadMs = performance.now();
         return 2;
@@ -182,6 +192,7 @@ export class Exchange implements UpstreamHandler, BodySink {
     req.status = statusCode;
     req.responseHeadMs = performance.now();
     const noBody = req.method === 'HEAD' || statusCode === 204 || statusCode === 304;
+    this.#sticky?.respond(req, this.#group.name, this.#target!.id, raw);
     this.#conn.relayHead(req, statusCode, statusMessage, raw, noBody);
     void keepAlive;
     this.#opts.onTargetResponse?.(req, this.#group, (req.responseHeadMs - this.#sentAtMs) / 1000);
@@ -203,7 +214,8 @@ export class Exchange implements UpstreamHandler, BodySink {
     const up = this.#upstream;
     this.#upstream = null;
     if (up !== null) {
-      if (up.keepAlive && this.#bodySent) up.pool.release(up);
+      // An ambiguous request (desync mitigation) never leaves its target connection reusable.
+      if (up.keepAlive && this.#bodySent && !this.#req.closeConnection) up.pool.release(up);
       else up.destroy();
     }
     this.#finish();
@@ -308,6 +320,17 @@ export class Exchange implements UpstreamHandler, BodySink {
 
   // --- helpers ---------------------------------------------------------------------------
 
+  /**
+   * Target stickiness (targets/stickiness/): the cookie's target when it is usable and not
+   * excluded by a retry, else the balancer; the response then (re)issues the cookie.
+   */
+  #stickyPick(): Target | undefined {
+    const codec = this.#action.stickyCodec;
+    if (codec === null) return this.#group.pick(this.#excluded, this.#opts.hashKey);
+    this.#sticky ??= new StickyRequest(codec, this.#group.stickiness!, this.#opts.view, this.#opts.listenerProto === 'https');
+    return this.#sticky.pick(this.#group, this.#excluded, this.#opts.hashKey);
+  }
+
   #writeBody(chunk: Buffer): boolean {
     const up = this.#upstream!;
     if (!this.#req.chunked) return up.write(chunk);
@@ -357,4 +380,11 @@ export class Exchange implements UpstreamHandler, BodySink {
     this.#target = null;
     if (target !== null) this.#group.requestEnded(target);
   }
+}
+
+/** Extra lines of a relayed 101 head: Connection, and any stickiness cookies. */
+function upgradeExtra(cookies: readonly string[] | null): string {
+  let extra = 'connection: upgrade\r\n';
+  if (cookies !== null) for (let i = 0; i < cookies.length; i++) extra += 'set-cookie: ' + cookies[i]! + CRLF;
+  return extra;
 }

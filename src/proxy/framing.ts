@@ -409,6 +409,28 @@ function raise(reason: ClassificationReason): void {
   }
 }
 
+/**
+ * Removes, in place, every header field whose name is a look-alike of Transfer-Encoding or
+ * Content-Length (`Transfer_Encoding`, `Content-Lengtʜ`, …). A request forwarded despite one
+ * (monitor, defensive) must not carry it: a target that folds the spelling would read a second
+ * framing. Returns how many fields were removed.
+ */
+export function stripLookAlikeHeaders(raw: string[]): number {
+  let w = 0;
+  let removed = 0;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (nameKind(raw[i]!) === Name.SUSPICIOUS) {
+      removed++;
+      continue;
+    }
+    raw[w] = raw[i]!;
+    raw[w + 1] = raw[i + 1]!;
+    w += 2;
+  }
+  raw.length = w;
+  return removed;
+}
+
 // ---- the response check ----------------------------------------------------------------------
 
 /** Why a target's response head is refused (→ 502), or null when it is framed unambiguously. */

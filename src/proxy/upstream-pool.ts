@@ -5,7 +5,8 @@
  * parsing responses with llhttp, and telling the one exchange that holds a connection what
  * happened (head, body, end, failure). A connection that misbehaves is destroyed, never
  * reused: unsolicited bytes while idle, bytes after a complete response, a parse error, a
- * response that ends before the request body was sent. Idle connections are closed after
+ * response that ends before the request body was sent, a head that llhttp accepts but whose
+ * framing is ambiguous (framing.ts `checkResponseHead`: → 502). Idle connections are closed after
  * IDLE_KEEPALIVE_MS, below the 5 s keep-alive timeout of Node servers, so that a target's own
  * idle close rarely races a new request; when it does, the exchange sees `stale` and may
  * replay on a fresh connection (see exchange.ts).
@@ -24,6 +25,7 @@ import {
   type OnHeadersComplete,
 } from './http-parser.js';
 import { ProxyErrors, type ProxyErrorKind } from './errors.js';
+import { checkResponseHead } from './framing.js';
 
 /** Idle pooled connections are closed after this long (Node servers close theirs at 5 s). */
 export const IDLE_KEEPALIVE_MS = 4000;
@@ -304,6 +306,13 @@ export class UpstreamConnection {
         return 1;
       }
       const status = statusCode ?? 0;
+      if (checkResponseHead(status, minor, raw) !== null) {
+        // Status outside 100–599, TE other than one chunked, TE with CL, a CL that is not one
+        // safe integer, a look-alike framing header: never relayed, never reused (502).
+        this.#poisoned = true;
+        this.#badResponse = true;
+        return 1;
+      }
       if (status >= 100 && status < 200 && status !== 101) {
         this.#interim = true;
         h.onResponseHead(status, statusMessage ?? '', raw, minor, shouldKeepAlive, false);

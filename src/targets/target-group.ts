@@ -18,6 +18,7 @@ import { HealthChecker } from './health/checker.js';
 import { SlowStart } from './balancers/slow-start.js';
 import { ProxyErrors, type ProxyErrorKind } from '../proxy/errors.js';
 import { compileHashOn, type CompiledHashOn } from './hash-key.js';
+import { compileTargetStickiness, type CompiledTargetStickiness } from './stickiness/sticky-cookies.js';
 
 export interface TargetGroupRuntimeOptions {
   /**
@@ -40,6 +41,8 @@ export class TargetGroupRuntime {
   onChange: (() => void) | null;
   /** Called once per state change caused by an active health check (logging). */
   onHealthTransition: ((target: Target, from: TargetState, to: TargetState) => void) | null;
+  /** Called when `ejectPassively` takes a target out (a cluster worker tells the primary). */
+  onPassiveEjection: ((target: Target, why: string) => void) | null;
   /** Active health checks; null when `healthCheck.enabled` is false or the group is closed. */
   #checker: HealthChecker | null;
   readonly #checksAllowed: boolean;
@@ -48,6 +51,8 @@ export class TargetGroupRuntime {
    * computes a key for no other algorithm.
    */
   hashOn: CompiledHashOn | null;
+  /** Target stickiness (targets/stickiness/); null when off, so the data path reads no cookie. */
+  stickiness: CompiledTargetStickiness | null;
   /** Reused for every pick (picks are synchronous), so a pick allocates nothing. */
   readonly #pickContext: { hashKey: string };
   readonly #slowStart: SlowStart;
@@ -64,9 +69,11 @@ export class TargetGroupRuntime {
     this.#drainTimers = new Map();
     this.onChange = null;
     this.onHealthTransition = null;
+    this.onPassiveEjection = null;
     this.#checker = null;
     this.#checksAllowed = options.healthChecks ?? true;
     this.hashOn = hashOnFor(spec);
+    this.stickiness = compileTargetStickiness(spec.stickiness);
     this.#pickContext = { hashKey: '' };
     this.#slowStart = new SlowStart(spec.slowStartSeconds);
     this.#slowStartTimer = null;
@@ -82,6 +89,7 @@ export class TargetGroupRuntime {
     const algorithmChanged = spec.algorithm !== this.spec.algorithm;
     this.spec = spec;
     this.hashOn = hashOnFor(spec);
+    this.stickiness = compileTargetStickiness(spec.stickiness);
     this.#slowStart.setDuration(spec.slowStartSeconds);
     if (algorithmChanged) this.#balancer = makeBalancer(spec);
     const wanted = new Set<string>();
@@ -286,6 +294,7 @@ export class TargetGroupRuntime {
     t.passiveEjected = true;
     t.reason = why;
     this.refresh();
+    this.onPassiveEjection?.(t, why);
   }
 
   /** Closes every connection and timer (shutdown, or the group left the config). */

@@ -103,8 +103,8 @@ describe('client errors', () => {
     await expectError('GET http://other.example/ HTTP/1.1\r\nHost: a\r\n\r\n', 400);
   });
 
-  it('chunked in HTTP/1.0 → 400; a transfer coding other than chunked → 501; CONNECT → 501', async () => {
-    await expectError('POST / HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400);
+  // HTTP/1.0 with Transfer-Encoding is ambiguous: per desyncMitigation (test/integration/security/desync.test.ts).
+  it('a transfer coding other than chunked → 501; CONNECT → 501', async () => {
     await expectError('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n', 501);
     await expectError('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 501);
   });

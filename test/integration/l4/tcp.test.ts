@@ -128,6 +128,24 @@ describe('TCP listener', () => {
     });
   });
 
+  it('consistent_hash on sourceIp: every connection from one client address goes to the same target', async () => {
+    const targets = await Promise.all(['a', 'b', 'c'].map((n) => startTcpTarget(n, { greet: true })));
+    const lb = await startSwitchyard(
+      l4Config('TCP', targets.map((t) => t.port), { group: { algorithm: 'consistent_hash', hashOn: { sourceIp: true } } }),
+    );
+    await withAll(targets, lb, async () => {
+      const names = new Set<string>();
+      // At random, 8 connections over 3 targets would all land on one only 0.05 % of the time.
+      for (let i = 0; i < 8; i++) {
+        const { client, name } = await greetingOf(lb.port());
+        names.add(name);
+        client.socket.end();
+        await client.closed;
+      }
+      assert.equal(names.size, 1, [...names].join(','));
+    });
+  });
+
   it('a refused target is retried once on another target, and passively ejected', async () => {
     const dead = await deadPort();
     const live = await startTcpTarget('live', { greet: true });
@@ -252,7 +270,9 @@ describe('TCP listener', () => {
       const port = lb.port();
       const client = await connectTcp(port);
       const started = Date.now();
+      const listener = lb.sy.listeners.get('l4') as TcpListener;
       const closing = lb.close();
+      await waitFor(() => !listener.server.listening, 1000, 'stopped accepting');
       await assert.rejects(connectTcp(port), 'no new connections once closing');
       client.socket.write('during shutdown');
       await waitFor(() => client.text() === 'during shutdown', 2000, 'open connection still relays');

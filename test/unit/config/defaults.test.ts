@@ -131,7 +131,7 @@ test('protection defaults: burst follows the rate, key is sourceIp', () => {
     rateLimit: { requestsPerSecond: 5, burst: 5, key: 'sourceIp' },
     ipAllow: [],
     ipDeny: [],
-    waf: { rules: [], builtin: false, mode: 'block' },
+    waf: { rules: [], builtin: false, mode: 'block', inspectBodyBytes: 8192 },
   });
 });
 

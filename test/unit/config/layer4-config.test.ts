@@ -115,3 +115,12 @@ test('Switchyard starts TCP and UDP listeners (no longer "not available yet")', 
     await sy.close();
   }
 });
+
+test('protection on a TCP/UDP listener is refused as not available yet, never silently ignored', async () => {
+  const config: Config = { ...base, listeners: [{ ...base.listeners[1]!, protection: { ipAllow: ['10.0.0.0/8'] } }] };
+  await assert.rejects(
+    Switchyard.start({ config, adminPort: null, accessLogPath: 'off', logger: silentLogger() }),
+    (err: { errors?: readonly { path: string; message: string }[] }) =>
+      err.errors?.some((e) => e.path === '/listeners/0/protection' && /not available yet/.test(e.message)) === true,
+  );
+});
