@@ -4,8 +4,9 @@
  * Owns: routing admin requests, bearer-token auth (every endpoint but /healthz when a token is
  * set, and the dashboard page itself, whose data calls need the token), body size limits for
  * admin input, and clear JSON errors. Also serves GET /metrics (Prometheus text) and the
- * dashboard (GET /, with its data at GET /api/v1/stats). Reads live state from the Switchyard
- * instance; never blocks a data-plane request.
+ * dashboard (GET /, with its data at GET /api/v1/stats), and GET /api/v1/workers. Reads live
+ * state from the Switchyard instance (on a cluster primary, after pulling the workers' numbers:
+ * `refreshLive`); never blocks a data-plane request.
  */
 import http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';

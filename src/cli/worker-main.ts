@@ -50,6 +50,8 @@ const stop = (why: string): void => {
   void worker.shutdown().then(exit);
 };
 process.on('SIGTERM', () => stop('SIGTERM'));
+// Reloading is the primary's job; a SIGHUP sent to the whole process group must not kill workers.
+process.on('SIGHUP', () => {});
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('disconnect', () => stop('primary gone'));
 process.on('uncaughtException', (e) => log.fatal({ err: e }, 'uncaught exception'));

@@ -67,7 +67,7 @@ export interface RateLimitConfig {
 /**
  * One WAF rule: it hits when every key present holds (AND); the values of one key are
  * alternatives (OR). `match` takes the routing conditions; `path`, `query`, `header` and `body`
- * take regular expressions tested against percent-decoded values (docs/decisions/0007).
+ * take regular expressions tested against percent-decoded values (docs/decisions/0010).
  */
 export interface WafRuleConfig {
   readonly name: string;

@@ -1,6 +1,6 @@
 /**
  * The cluster primary: the control plane of a multi-process deployment (`settings.workers` > 1,
- * docs/decisions/0007-workers.md). Its Switchyard loads, validates, compiles, checks health
+ * docs/decisions/0012-workers.md). Its Switchyard loads, validates, compiles, checks health
  * and serves the admin API, and binds nothing; N workers (node:cluster, which shares each
  * listening socket among them) run the data plane.
  *

@@ -1,6 +1,6 @@
 /**
  * What a Switchyard delegates when it is one process of a multi-process deployment
- * (`settings.workers` > 1, docs/decisions/0007-workers.md): the primary runs the control plane
+ * (`settings.workers` > 1, docs/decisions/0012-workers.md): the primary runs the control plane
  * and binds nothing; each worker runs the data plane and checks no health.
  *
  * Owns: the interface only. `cluster-primary.ts` and `cluster-worker.ts` implement it;

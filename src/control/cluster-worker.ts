@@ -1,6 +1,6 @@
 /**
  * A cluster worker's side of the primary ↔ worker protocol (messages.ts): the data plane of a
- * multi-process deployment (`settings.workers` > 1, docs/decisions/0007-workers.md).
+ * multi-process deployment (`settings.workers` > 1, docs/decisions/0012-workers.md).
  *
  * Owns: this process's Switchyard (created at the first `prepare`, with health checks off in
  * every target group), the two-phase apply (compile and bind on `prepare`, answer `prepared`,

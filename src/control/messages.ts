@@ -1,6 +1,6 @@
 /**
  * The messages between the control plane (the cluster primary) and the data plane (each
- * worker) when `settings.workers` > 1 (docs/decisions/0007-workers.md). They travel over the
+ * worker) when `settings.workers` > 1 (docs/decisions/0012-workers.md). They travel over the
  * node:cluster IPC channel as plain JSON-able objects: no closures, RegExps or Buffers, which is
  * why a config crosses as the validated *document* and every worker compiles its own snapshot.
  *

@@ -5,7 +5,10 @@
  * Owns: start (load → validate → compile → bind), apply (a new config, all or nothing: new
  * listeners are bound before the swap; a failure leaves the old config running), and close
  * (graceful: stop accepting, finish in-flight requests up to the shutdown timeout). Target
- * group state is kept across applies, keyed by group name and target identity.
+ * group state is kept across applies, keyed by group name and target identity. With
+ * `settings.workers` > 1 the same class runs as the cluster primary (control plane, binds
+ * nothing) or as a worker (data plane, checks no health), through `opts.cluster`
+ * (cluster-role.ts); without it, one process runs both.
  */
 import { randomBytes } from 'node:crypto';
 import { dirname, resolve as resolvePath } from 'node:path';
@@ -402,7 +405,7 @@ function notYetAvailable(resolved: ResolvedConfig): ConfigError[] {
 
 /**
  * `settings.workers` is the shape of the process tree, fixed at start: a reload that changes
- * it is refused rather than applied without it (docs/decisions/0007-workers.md).
+ * it is refused rather than applied without it (docs/decisions/0012-workers.md).
  */
 function workersChanged(running: RuntimeConfig | null, next: ResolvedConfig): ConfigError | null {
   if (running === null) return null;

@@ -40,7 +40,7 @@ export class ClientRequest {
   upgradeHead: Buffer | null;
   /**
    * Close the client connection after this response, and never reuse the target connection
-   * that carried it (an ambiguous request in `desyncMitigation: defensive`, docs/decisions/0006).
+   * that carried it (an ambiguous request in `desyncMitigation: defensive`, docs/decisions/0009).
    */
   closeConnection: boolean;
 

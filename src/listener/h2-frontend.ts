@@ -2,12 +2,15 @@
  * HTTP/2 on an HTTPS listener (ALPN `h2`): sessions, streams, and each stream as a Downstream.
  *
  * Owns: the HTTP/2 server settings at the edge (at most 100 concurrent streams, a bound on the
- * header list, limits on invalid frames, rejected streams, settings and pings), rapid-reset
- * protection (a session whose client cancels streams faster than RAPID_RESET_LIMIT per second is
- * closed with GOAWAY; other sessions are unaffected), turning a stream into a ClientRequest
- * (`:authority` serves as Host) that goes through the same dispatch, rules, actions and
- * forwarding as HTTP/1.1, and writing the response back as HTTP/2 (gRPC-shaped when the request
- * was gRPC and Switchyard answers itself).
+ * header list, limits on invalid frames, rejected streams, settings and pings), flood
+ * protection (a session whose client cancels streams faster than RAPID_RESET_LIMIT per second,
+ * or sends PING/SETTINGS frames faster than CONTROL_FRAME_LIMIT per second, is closed with
+ * GOAWAY ENHANCE_YOUR_CALM; other sessions are unaffected), the idle timeout of a session with
+ * no open stream, turning a stream into a ClientRequest (`:authority` serves as Host) that goes
+ * through the same dispatch, rules, actions and forwarding as HTTP/1.1, and writing the
+ * response back as HTTP/2: 1xx heads as informational HEADERS, trailers (a target's, or none),
+ * a trailers-only answer when the target's response had neither body nor trailers (gRPC
+ * errors), and gRPC-shaped answers when the request was gRPC and Switchyard answers itself.
  */
 import http2 from 'node:http2';
 import type net from 'node:net';
@@ -15,52 +18,68 @@ import type { TLSSocket } from 'node:tls';
 import { ClientRequest } from './client-request.js';
 import type { ListenerContext } from './listener-context.js';
 import type { Downstream } from '../proxy/downstream.js';
-import type { ProxyErrorKind } from '../proxy/errors.js';
+import { ProxyErrors, type ProxyErrorKind } from '../proxy/errors.js';
 import type { CompiledFixedResponse } from '../config/compile.js';
 import { H, connectionTokens, headerCode } from '../proxy/headers.js';
 import { reasonPhrase } from '../proxy/local-reply.js';
 
 /** Streams a client may cancel per second before its session is closed (CVE-2023-44487). */
 const RAPID_RESET_LIMIT = 200;
+/** PING and SETTINGS frames a client may send per second before its session is closed. */
+const CONTROL_FRAME_LIMIT = 100;
 const MAX_CONCURRENT_STREAMS = 100;
 
-/** HTTP status → gRPC status for answers Switchyard gives itself (gRPC's HTTP mapping). */
-function grpcStatusFor(status: number): number {
+/**
+ * HTTP status → gRPC status for answers Switchyard gives itself: gRPC's own HTTP mapping
+ * (doc/http-grpc-status-mapping.md, as Envoy applies it) for the statuses it names, and
+ * RESOURCE_EXHAUSTED for Switchyard's size limits, UNIMPLEMENTED for 464 (docs/decisions/0013).
+ */
+export function grpcStatusFor(status: number): number {
   switch (status) {
     case 400:
-    case 413:
-    case 414:
-    case 431:
       return 13; // INTERNAL
     case 401:
       return 16; // UNAUTHENTICATED
     case 403:
       return 7; // PERMISSION_DENIED
     case 404:
+    case 464:
       return 12; // UNIMPLEMENTED
-    case 408:
-    case 504:
-      return 4; // DEADLINE_EXCEEDED
+    case 413:
+    case 414:
+    case 431:
+      return 8; // RESOURCE_EXHAUSTED
     case 429:
     case 502:
     case 503:
+    case 504:
       return 14; // UNAVAILABLE
     default:
       return 2; // UNKNOWN
   }
 }
 
+/** `application/grpc`, `application/grpc+proto`, … (not `application/grpc-web`). */
 export function isGrpcContentType(v: string | undefined): boolean {
   return v !== undefined && (v === 'application/grpc' || v.startsWith('application/grpc+') || v.startsWith('application/grpc;'));
 }
 
-/** Per-session facts: the TLS socket's client-certificate headers and rapid-reset accounting. */
+/** gRPC's percent-encoding of grpc-message: printable ASCII except '%' stays as it is. */
+function grpcMessage(text: string): string {
+  return encodeURIComponent(text).replace(/%(2[0-4]|2[6-9A-F]|[3-7][0-9A-F])/g, (m) => String.fromCharCode(parseInt(m.slice(1), 16)));
+}
+
+/** Per-session facts: the TLS socket's client-certificate headers, flood accounting, idleness. */
 interface SessionState {
   readonly socket: TLSSocket;
   extraRequestHeaders: string;
   reservedRequestHeaders: ReadonlySet<string> | null;
   resetWindowStartMs: number;
   resetsInWindow: number;
+  controlWindowStartMs: number;
+  controlFramesInWindow: number;
+  openStreams: number;
+  idleTimer: NodeJS.Timeout | null;
 }
 
 export class H2Frontend {
@@ -99,7 +118,17 @@ export class H2Frontend {
 
   /** Takes over a TLS connection whose ALPN chose h2. */
   handle(socket: TLSSocket, extraRequestHeaders: string, reserved: ReadonlySet<string> | null): void {
-    this.#pending = { socket, extraRequestHeaders, reservedRequestHeaders: reserved, resetWindowStartMs: 0, resetsInWindow: 0 };
+    this.#pending = {
+      socket,
+      extraRequestHeaders,
+      reservedRequestHeaders: reserved,
+      resetWindowStartMs: 0,
+      resetsInWindow: 0,
+      controlWindowStartMs: 0,
+      controlFramesInWindow: 0,
+      openStreams: 0,
+      idleTimer: null,
+    };
     this.#server.emit('connection', socket as net.Socket);
     this.#pending = null;
   }
@@ -122,8 +151,16 @@ export class H2Frontend {
     this.#state.set(session, state);
     this.#sessions.add(session);
     session.on('error', () => {});
-    session.on('close', () => this.#sessions.delete(session));
+    session.on('close', () => {
+      this.#sessions.delete(session);
+      if (state.idleTimer !== null) clearTimeout(state.idleTimer);
+      state.idleTimer = null;
+    });
+    // Control-frame floods: nghttp2 bounds the ACKs queued within one read; this bounds the rate.
+    session.on('ping', () => this.#countControlFrame(session, state));
+    session.on('remoteSettings', () => this.#countControlFrame(session, state));
     if (this.#ctx.draining) session.close();
+    else this.#armIdle(session, state);
   }
 
   #onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number): void {
@@ -134,9 +171,28 @@ export class H2Frontend {
       return;
     }
     stream.on('error', () => {});
+    state.openStreams++;
+    if (state.idleTimer !== null) {
+      clearTimeout(state.idleTimer);
+      state.idleTimer = null;
+    }
+    stream.once('close', () => {
+      if (--state.openStreams === 0 && !session.closed && !session.destroyed) this.#armIdle(session, state);
+    });
     const downstream = new H2StreamDownstream(this.#ctx, stream, state);
     stream.on('aborted', () => this.#countReset(session, state));
     downstream.start(headers, flags);
+  }
+
+  /** A session with no open stream is closed (GOAWAY) after settings.idleTimeoutSeconds. */
+  #armIdle(session: http2.ServerHttp2Session, state: SessionState): void {
+    const ms = this.#ctx.listener.settings.idleTimeoutMs;
+    if (ms <= 0 || state.idleTimer !== null) return;
+    state.idleTimer = setTimeout(() => {
+      state.idleTimer = null;
+      if (state.openStreams === 0) session.close();
+    }, ms);
+    state.idleTimer.unref();
   }
 
   #countReset(session: http2.ServerHttp2Session, state: SessionState): void {
@@ -145,11 +201,22 @@ export class H2Frontend {
       state.resetWindowStartMs = now;
       state.resetsInWindow = 0;
     }
-    if (++state.resetsInWindow > RAPID_RESET_LIMIT) {
-      session.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
-      session.destroy();
-    }
+    if (++state.resetsInWindow > RAPID_RESET_LIMIT) calm(session);
   }
+
+  #countControlFrame(session: http2.ServerHttp2Session, state: SessionState): void {
+    const now = performance.now();
+    if (now - state.controlWindowStartMs > 1000) {
+      state.controlWindowStartMs = now;
+      state.controlFramesInWindow = 0;
+    }
+    if (++state.controlFramesInWindow > CONTROL_FRAME_LIMIT) calm(session);
+  }
+}
+
+/** Ends an abusive session: GOAWAY ENHANCE_YOUR_CALM, then the connection is closed. */
+function calm(session: http2.ServerHttp2Session): void {
+  if (!session.destroyed) session.destroy(new Error('HTTP/2 flood'), http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
 }
 
 /** One HTTP/2 stream as the client side of one request. */
@@ -164,6 +231,10 @@ class H2StreamDownstream implements Downstream {
   #req: ClientRequest | null;
   #grpc: boolean;
   #trailers: readonly string[] | null;
+  /** A relayed head not yet written (see relayHead); null once written or when there is none. */
+  #pendingHead: http2.OutgoingHttpHeaders | null;
+  /** The response was sent with waitForTrailers (a gRPC response, or one that declares Trailer). */
+  #expectTrailers: boolean;
 
   constructor(ctx: ListenerContext, stream: http2.ServerHttp2Stream, state: SessionState) {
     this.#ctx = ctx;
@@ -175,6 +246,8 @@ class H2StreamDownstream implements Downstream {
     this.#req = null;
     this.#grpc = false;
     this.#trailers = null;
+    this.#pendingHead = null;
+    this.#expectTrailers = false;
   }
 
   get draining(): boolean {
@@ -186,7 +259,8 @@ class H2StreamDownstream implements Downstream {
     const method = String(headers[':method'] ?? 'GET');
     const path = String(headers[':path'] ?? '');
     const authority = headers[':authority'] ?? headers['host'];
-    // The request as HTTP/1.1 would carry it: Host from :authority, then the regular fields.
+    // The request as HTTP/1.1 would carry it: Host from :authority, then the regular fields
+    // (node:http2 has already joined split cookie fields with "; ", RFC 9113 §8.2.3).
     const raw: string[] = [];
     if (authority !== undefined) raw.push('host', String(authority));
     for (const name of Object.keys(headers)) {
@@ -206,16 +280,22 @@ class H2StreamDownstream implements Downstream {
       req.contentLength = cl !== undefined ? Number(cl) : -1;
       req.bodyComplete = true;
     } else if (cl !== undefined && /^\d+$/.test(String(cl))) {
+      // nghttp2 checks the DATA frames against it (a mismatch resets the stream).
       req.contentLength = Number(cl);
     } else {
       // A body of unknown length: forwarded to an HTTP/1.1 target as chunked.
       req.chunked = true;
     }
     if (!endStream) {
+      const limit = req.listener.settings.maxRequestBodyBytes;
       stream.on('data', (chunk: Buffer) => {
         req.bodyBytes += chunk.length;
         req.bytesIn += chunk.length;
         if (req.finished) return;
+        if (limit > 0 && req.bodyBytes > limit) {
+          this.#bodyTooLarge(req);
+          return;
+        }
         if (req.sink !== null) req.sink.onBody(chunk);
         else req.bodyChunks.push(chunk);
       });
@@ -235,6 +315,17 @@ class H2StreamDownstream implements Downstream {
     this.#ctx.dispatch(this, req);
   }
 
+  /** A body of unknown length grew over maxRequestBodyBytes: 413 when possible, else a cut. */
+  #bodyTooLarge(req: ClientRequest): void {
+    req.bodyChunks = [];
+    req.sink?.abort();
+    req.detach();
+    if (!req.responseStarted) this.replyError(req, ProxyErrors.BODY_TOO_LARGE);
+    else this.abortResponse(req);
+    // Stop the upload: RST_STREAM NO_ERROR after the answer (RFC 9113 §8.1).
+    if (!this.#stream.destroyed) this.#stream.close(http2.constants.NGHTTP2_NO_ERROR);
+  }
+
   // --- Downstream: generated responses -----------------------------------------------------
 
   replyError(req: ClientRequest, kind: ProxyErrorKind, _close?: boolean, extra?: readonly (readonly [string, string])[]): void {
@@ -243,7 +334,14 @@ class H2StreamDownstream implements Downstream {
     req.error = kind.code;
     if (this.#grpc) {
       // A gRPC client reads errors from grpc-status, in a trailers-only response.
-      this.#respondEnd(req, { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(grpcStatusFor(kind.status)), 'grpc-message': encodeURIComponent(kind.reason), server: 'switchyard' }, null);
+      const h: http2.OutgoingHttpHeaders = {
+        ':status': 200,
+        'content-type': 'application/grpc',
+        'grpc-status': String(grpcStatusFor(kind.status)),
+        'grpc-message': grpcMessage(`${kind.status} ${kind.reason}`),
+        server: 'switchyard',
+      };
+      this.#respondEnd(req, h, null);
       return;
     }
     const body = Buffer.from(`${kind.status} ${reasonPhrase(kind.status)}: ${kind.reason}\n`);
@@ -283,36 +381,27 @@ class H2StreamDownstream implements Downstream {
 
   // --- Downstream: relaying a target's response -------------------------------------------
 
-  relayInterim(): void {
-    // 1xx responses are not relayed over HTTP/2 (nothing here needs 100 Continue).
+  relayInterim(_req: ClientRequest, statusCode: number, _statusMessage: string, raw: readonly string[]): void {
+    // 100 Continue and 103 Early Hints as informational HEADERS (RFC 9113 §8.1).
+    const stream = this.#stream;
+    if (stream.destroyed || stream.headersSent || statusCode === 101) return;
+    const headers = responseFields(statusCode, raw);
+    try {
+      stream.additionalHeaders(headers);
+    } catch {
+      // Headers the HTTP/2 layer refuses in a 1xx: the interim response is dropped, not the request.
+    }
   }
 
+  /**
+   * The target's head. Written on the next tick, or with the first body bytes, whichever comes
+   * first, so that a response whose end arrives in the same read (no body, no trailers: a gRPC
+   * error, an empty 200) goes out as one HEADERS frame with END_STREAM.
+   */
   relayHead(req: ClientRequest, statusCode: number, _statusMessage: string, raw: readonly string[], noBody: boolean): void {
     const stream = this.#stream;
     if (stream.destroyed) return;
-    const headers: http2.OutgoingHttpHeaders = { ':status': statusCode };
-    const named = connectionTokens(raw);
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i]!;
-      switch (headerCode(name)) {
-        case H.CONNECTION:
-        case H.KEEP_ALIVE:
-        case H.PROXY_CONNECTION:
-        case H.TRANSFER_ENCODING:
-        case H.UPGRADE:
-        case H.TE:
-          continue;
-        default:
-          break;
-      }
-      const lower = name.toLowerCase();
-      if (named !== null && named.has(lower)) continue;
-      const v = raw[i + 1]!;
-      const prev = headers[lower];
-      if (prev === undefined) headers[lower] = v;
-      else if (Array.isArray(prev)) prev.push(v);
-      else headers[lower] = [String(prev), v];
-    }
+    const headers = responseFields(statusCode, raw);
     const cookies = req.setCookies;
     if (cookies !== null) {
       // Stickiness cookies join the target's own (HTTP/2 sends each as its own field line).
@@ -320,44 +409,43 @@ class H2StreamDownstream implements Downstream {
       headers['set-cookie'] = prev === undefined ? cookies : Array.isArray(prev) ? [...prev, ...cookies] : [String(prev), ...cookies];
     }
     req.responseStarted = true;
-    try {
-      stream.respond(headers, { endStream: noBody, waitForTrailers: !noBody });
-    } catch {
-      this.abortResponse(req);
+    if (noBody) {
+      this.#respond(req, headers, true);
       return;
     }
-    if (!noBody) {
-      stream.once('wantTrailers', () => {
-        const t = this.#trailers;
-        if (t === null || t.length === 0) {
-          stream.close();
-          return;
-        }
-        const out: Record<string, string> = {};
-        for (let i = 0; i < t.length; i += 2) out[t[i]!.toLowerCase()] = t[i + 1]!;
-        try {
-          stream.sendTrailers(out);
-        } catch {
-          stream.close();
-        }
-      });
-    }
+    this.#expectTrailers = isGrpcContentType(headers['content-type'] as string | undefined) || headers['trailer'] !== undefined;
+    this.#pendingHead = headers;
+    process.nextTick(() => this.#flushHead(req));
   }
 
   relayBody(req: ClientRequest, chunk: Buffer): boolean {
     req.bytesOut += chunk.length;
     if (this.#stream.destroyed) return true;
+    if (this.#pendingHead !== null) this.#flushHead(req);
     return this.#stream.write(chunk);
   }
 
   relayEnd(req: ClientRequest, trailers: readonly string[] | null): void {
-    this.#trailers = trailers;
     const stream = this.#stream;
-    if (!stream.destroyed && !stream.writableEnded) stream.end();
+    const hasTrailers = trailers !== null && trailers.length > 0;
+    this.#trailers = trailers;
+    const head = this.#pendingHead;
+    if (head !== null && !hasTrailers) {
+      // Neither body nor trailers: one HEADERS frame with END_STREAM (a trailers-only response).
+      this.#pendingHead = null;
+      this.#respond(req, head, true);
+    } else {
+      if (head !== null) {
+        this.#expectTrailers = true;
+        this.#flushHead(req);
+      }
+      if (!stream.destroyed && !stream.writableEnded) stream.end();
+    }
     this.#done(req);
   }
 
   abortResponse(req: ClientRequest): void {
+    this.#pendingHead = null;
     if (!this.#stream.destroyed) this.#stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
     this.#done(req);
   }
@@ -378,9 +466,85 @@ class H2StreamDownstream implements Downstream {
     throw new Error('HTTP/2 streams are not tunnelled');
   }
 
+  #flushHead(req: ClientRequest): void {
+    const head = this.#pendingHead;
+    if (head === null) return;
+    this.#pendingHead = null;
+    this.#respond(req, head, false);
+  }
+
+  #respond(req: ClientRequest, headers: http2.OutgoingHttpHeaders, endStream: boolean): void {
+    const stream = this.#stream;
+    if (stream.destroyed || stream.headersSent) return;
+    const waitForTrailers = !endStream && this.#expectTrailers;
+    try {
+      stream.respond(headers, { endStream, waitForTrailers });
+    } catch {
+      this.abortResponse(req);
+      return;
+    }
+    if (waitForTrailers) {
+      stream.once('wantTrailers', () => {
+        // No trailers came: an empty trailer section ends the stream cleanly (a gRPC client
+        // then reports the missing grpc-status itself).
+        const t = this.#trailers;
+        try {
+          stream.sendTrailers(t === null ? {} : trailerFields(t));
+        } catch {
+          stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+        }
+      });
+    }
+  }
+
   #done(req: ClientRequest): void {
     if (req.finished) return;
     req.finished = true;
     this.#ctx.onRequestDone(this, req);
   }
+}
+
+/** A target's status and header list as HTTP/2 response fields, hop-by-hop headers removed. */
+function responseFields(statusCode: number, raw: readonly string[]): http2.OutgoingHttpHeaders {
+  const headers: http2.OutgoingHttpHeaders = { ':status': statusCode };
+  const named = connectionTokens(raw);
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    switch (headerCode(name)) {
+      case H.CONNECTION:
+      case H.KEEP_ALIVE:
+      case H.PROXY_CONNECTION:
+      case H.TRANSFER_ENCODING:
+      case H.UPGRADE:
+      case H.TE:
+      case H.HTTP2_SETTINGS:
+        continue;
+      default:
+        break;
+    }
+    const lower = name.toLowerCase();
+    if (named !== null && named.has(lower)) continue;
+    if (lower.charCodeAt(0) === 58 /* : */) continue;
+    const v = raw[i + 1]!;
+    const prev = headers[lower];
+    if (prev === undefined) headers[lower] = v;
+    else if (Array.isArray(prev)) prev.push(v);
+    else headers[lower] = [String(prev), v];
+  }
+  return headers;
+}
+
+/** Trailers as HTTP/2 fields: lowercased names, pseudo and connection-specific fields dropped. */
+function trailerFields(t: readonly string[]): http2.OutgoingHttpHeaders {
+  const out: http2.OutgoingHttpHeaders = {};
+  for (let i = 0; i < t.length; i += 2) {
+    const name = t[i]!.toLowerCase();
+    if (name.charCodeAt(0) === 58 || headerCode(name) !== H.OTHER) continue;
+    const v = t[i + 1]!;
+    const prev = out[name];
+    if (prev === undefined) out[name] = v;
+    else if (Array.isArray(prev)) prev.push(v);
+    else out[name] = [String(prev), v];
+  }
+  return out;
 }

@@ -77,8 +77,10 @@ export class HttpListener implements Listener, ListenerContext {
       tlsTerminator.attach(server);
       server.on('secureConnection', (socket: tls.TLSSocket) => this.#onSecureConnection(socket));
       server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
-        // Failed or timed-out handshakes: the socket is already being destroyed.
+        // Failed or timed-out handshakes. Node leaves a timed-out socket open (the error only
+        // reaches this event), so a client stuck in the handshake would hold it forever.
         this.#log.debug({ listener: this.listener.name, client: socket.remoteAddress, err: err.message }, 'TLS handshake failed');
+        socket.destroy();
       });
       this.server = server;
     }

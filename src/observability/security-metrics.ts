@@ -2,7 +2,7 @@
  * Metrics of the hardening features, registered on the instance's Prometheus registry:
  *
  * - `switchyard_desync_requests_total{listener, classification, reason, outcome}`: requests that
- *   were not compliant (desync mitigation, docs/decisions/0006), with what was done with them
+ *   were not compliant (desync mitigation, docs/decisions/0009), with what was done with them
  *   (`refused`, `forwarded_then_closed`, `forwarded`).
  * - `switchyard_protection_hits_total{listener, rule, protection, name, action}`: protection hits
  *   (`protection` ip_filter | rate_limit | waf; `name` the WAF rule, `deny`/`allow`, or

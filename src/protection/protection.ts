@@ -7,7 +7,7 @@
  * each: IP filter, rate limit, WAF head rules), answering a refused request, and holding a
  * request whose body the WAF must see until `inspectBodyBytes` (or the whole body) have arrived.
  * Must not: allocate on the path of an allowed request (hits, headers and results are built at
- * compile time), route, or forward. docs/decisions/0007.
+ * compile time), route, or forward. docs/decisions/0010.
  */
 import type { Downstream } from '../proxy/downstream.js';
 import type { BodySink, ClientRequest } from '../listener/client-request.js';
@@ -154,6 +154,17 @@ export function inspectBody(
   new BodyInspector(conn, req, view, listener, rule, priority, reporter, next).start();
 }
 
+/** Removes `Expect: 100-continue` from the raw header list; true when it was there. */
+function takeExpectContinue(raw: string[]): boolean {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.length === 6 && raw[i]!.toLowerCase() === 'expect' && raw[i + 1]!.trim().toLowerCase() === '100-continue') {
+      raw.splice(i, 2);
+      return true;
+    }
+  }
+  return false;
+}
+
 function wantedBytes(p: CompiledProtection | null): number {
   return p !== null && p.waf !== null && p.waf.needsBody ? p.waf.inspectBodyBytes : 0;
 }
@@ -205,7 +216,15 @@ class BodyInspector implements BodySink {
       this.#bytes += held[i]!.length;
     }
     req.sink = this;
-    if (this.#bytes >= this.#limit || req.bodyComplete) this.#decide();
+    if (this.#bytes >= this.#limit || req.bodyComplete) {
+      this.#decide();
+      return;
+    }
+    if (this.#bytes === 0 && takeExpectContinue(req.rawHeaders)) {
+      // The client waits for 100 Continue before sending the body we wait for: answer it
+      // ourselves (the target, which no longer sees the Expect, will not send another).
+      this.#conn.relayInterim(req, 100, 'Continue', []);
+    }
   }
 
   onBody(chunk: Buffer): void {

@@ -1,7 +1,7 @@
 /**
  * `protection.waf`: rules that look at a request (routing conditions plus regular expressions on
  * the path, query, headers and body prefix) and block it (403) or only count it, plus the
- * optional built-in signatures (builtin-rules.ts). docs/decisions/0007.
+ * optional built-in signatures (builtin-rules.ts). docs/decisions/0010.
  *
  * Owns: compiling WAF rules once (conditions through the router's own compiler, regexes with
  * their flags), the percent-decoding applied before patterns are tested (repeated up to three

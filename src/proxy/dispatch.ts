@@ -5,8 +5,8 @@
  * count → 431, Host present and single → 400, request-target form, path normalisation → 400,
  * Transfer-Encoding other than plain chunked → 501/400, body size → 413, X-Forwarded-For
  * length → 463), the desync verdict (framing.ts, applied per `settings.desyncMitigation`,
- * docs/decisions/0006), matching on the listener's compiled rules, the listener's and the
- * matched rule's protections (src/protection/, docs/decisions/0007), and running the winning
+ * docs/decisions/0009), matching on the listener's compiled rules, the listener's and the
+ * matched rule's protections (src/protection/, docs/decisions/0010), and running the winning
  * action. Routing and forwarding see the same normalised path (docs/decisions/0002).
  */
 import type { Downstream } from './downstream.js';

@@ -6,7 +6,7 @@
  * replaced by rename is seen too), without dropping connections: a new handshake uses the new
  * certificate, open connections keep theirs. A change that fails to load is logged and the old
  * certificate stays. Also renders the `x-client-cert-*` headers; the listener strips any such
- * header a client sent, so targets can trust them.
+ * header a client sent, so targets can trust them (docs/decisions/0007-https-http2-grpc.md).
  */
 import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
 import type { Server as TlsServer, TLSSocket, TlsOptions } from 'node:tls';
@@ -19,7 +19,10 @@ import { SniIndex } from './sni-index.js';
 const WATCH_INTERVAL_MS = 1000;
 const DEFAULT_ALPN = ['h2', 'http/1.1'];
 
-/** Header names Switchyard sets from a verified client certificate; client copies are dropped. */
+/**
+ * Header names Switchyard sets from a client certificate on mutual-TLS listeners; copies a
+ * client sends are dropped. Subject and fingerprint are sent for a verified certificate only.
+ */
 export const CLIENT_CERT_HEADERS = ['x-client-cert-subject', 'x-client-cert-fingerprint', 'x-client-cert-verified'] as const;
 
 export class TlsTerminator {
@@ -56,19 +59,22 @@ export class TlsTerminator {
     return this.#listener.tls.clientCa !== null;
   }
 
-  /** Options for tls.createServer. requestCert and ALPN are fixed for the server's life. */
+  /**
+   * Options for tls.createServer. The certificate contexts carry the version floor and the
+   * cipher policy; ALPN and the handshake timeout are fixed for the server's life.
+   */
   serverOptions(): TlsOptions {
     const tls = this.#listener.tls;
     const alpn = tls.alpn.length > 0 ? [...tls.alpn] : DEFAULT_ALPN;
     return {
-      // The server's own context serves clients that send no SNI: the first certificate.
+      // The server's own context serves clients that send no SNI: the first certificate. Its
+      // minVersion is the policy's when the policy is stricter than tls.minVersion.
       ...this.#index.defaultCertificate.contextOptions,
       SNICallback: (servername, cb) => cb(null, this.#index.lookup(servername)),
       ALPNProtocols: alpn,
       handshakeTimeout: tls.handshakeTimeoutSeconds * 1000,
       requestCert: tls.clientCa !== null,
       rejectUnauthorized: tls.clientCa !== null && tls.clientCertMode === 'verify',
-      minVersion: tls.minVersion,
     };
   }
 
@@ -77,10 +83,19 @@ export class TlsTerminator {
     this.#server = server;
   }
 
-  /** A reload of the config: new certificate list or options (requestCert/ALPN need a restart). */
+  /**
+   * A reload of the config: a new certificate list, version floor, policy or client CA applies
+   * to new handshakes. ALPN and the handshake timeout need the listener to be recreated.
+   */
   update(listener: ResolvedListener): void {
     this.#listener = listener;
     this.reloadCertificates();
+    const server = this.#server as (TlsServer & { requestCert?: boolean; rejectUnauthorized?: boolean }) | null;
+    if (server !== null) {
+      // tls.Server reads these two for every connection it accepts.
+      server.requestCert = listener.tls.clientCa !== null;
+      server.rejectUnauthorized = listener.tls.clientCa !== null && listener.tls.clientCertMode === 'verify';
+    }
     this.#unwatch();
     this.#watch();
   }
@@ -100,18 +115,21 @@ export class TlsTerminator {
     this.#unwatch();
   }
 
-  /** The x-client-cert-* header lines for a connection ('' without a client certificate). */
+  /**
+   * The x-client-cert-* header lines for a connection: subject, fingerprint and `verified:
+   * true` for a certificate that verified against the client CA; only `verified: false` for
+   * one that did not (optional mode), so no target can mistake its subject for a proven one;
+   * '' without a client certificate.
+   */
   clientCertHeaders(socket: TLSSocket): string {
     if (!this.mutualTls) return '';
     const cert = socket.getPeerCertificate();
     if (!cert || Object.keys(cert).length === 0) return '';
-    const subject = Object.entries(cert.subject ?? {})
-      .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`)
-      .join(',');
+    if (!socket.authorized) return 'x-client-cert-verified: false\r\n';
     return (
-      'x-client-cert-subject: ' + headerSafe(subject) + '\r\n' +
+      'x-client-cert-subject: ' + headerSafe(distinguishedName(cert.subject)) + '\r\n' +
       'x-client-cert-fingerprint: ' + headerSafe(cert.fingerprint256 ?? '') + '\r\n' +
-      'x-client-cert-verified: ' + (socket.authorized ? 'true' : 'false') + '\r\n'
+      'x-client-cert-verified: true\r\n'
     );
   }
 
@@ -148,6 +166,32 @@ export class TlsTerminator {
     for (const f of this.#watched) unwatchFile(f, this.#onFileChange);
     this.#watched = [];
   }
+}
+
+/**
+ * A subject as an RFC 4514 string, most specific first (`CN=client,O=Acme,C=US`), the way
+ * nginx's `$ssl_client_s_dn` and OpenSSL's `-nameopt RFC2253` print it.
+ */
+export function distinguishedName(subject: Readonly<Record<string, string | string[] | undefined>> | undefined): string {
+  if (!subject) return '';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(subject)) {
+    if (v === undefined) continue;
+    const values = Array.isArray(v) ? v : [v];
+    for (const one of values) parts.push(k + '=' + escapeDnValue(one));
+  }
+  return parts.reverse().join(',');
+}
+
+/** RFC 4514 §2.4: escape the special characters, and a leading '#' or space, a trailing space. */
+function escapeDnValue(v: string): string {
+  let out = '';
+  for (let i = 0; i < v.length; i++) {
+    const c = v[i]!;
+    if ('"+,;<>\\'.includes(c) || (i === 0 && (c === '#' || c === ' ')) || (i === v.length - 1 && c === ' ')) out += '\\';
+    out += c;
+  }
+  return out;
 }
 
 /** Header values from certificate fields: no CR, LF or other control characters. */

@@ -4,9 +4,10 @@
  * user between versions.
  *
  * Owns: following a valid SWITCHYARDTG that names one of the forward's groups (weight > 0,
- * with a registered target), else the weighted draw, and the Set-Cookie for a new choice or a
- * refresh once half the duration has passed. Other forwards' entries in the cookie are kept.
- * Called only for forwards with group stickiness and several groups. No I/O, never throws.
+ * with a registered target), else the weighted draw (over the groups that still have targets
+ * when the sticky group was emptied), and the Set-Cookie for a new choice or a refresh once
+ * half the duration has passed. Other forwards' entries in the cookie are kept. Called only
+ * for forwards with group stickiness and several groups. No I/O, never throws.
  */
 import type { RequestView } from '../../router/request-view.js';
 import { MAX_STICKY_ENTRIES, StickyKind, type StickyCodec, type StickyEntry } from './cookie-codec.js';

@@ -1,6 +1,6 @@
 /**
  * Desync mitigation through the whole proxy, over raw TCP (SPEC `desyncMitigation`,
- * docs/decisions/0006): a table of request-smuggling tricks, each sent to three instances
+ * docs/decisions/0009): a table of request-smuggling tricks, each sent to three instances
  * (monitor, defensive, strictest) whose fake target records every byte it receives. For every
  * case and mode the test checks the client's answer and connection, and that the target saw
  * exactly the requests expected, each one canonical (strict-wire.ts): nothing smuggled, no

@@ -1,6 +1,6 @@
 /**
  * Protections per listener and per rule (SPEC §2 `protection`, §5 403/429;
- * docs/decisions/0007): the token-bucket rate limit (429 with Retry-After, by address or by
+ * docs/decisions/0010): the token-bucket rate limit (429 with Retry-After, by address or by
  * header), IP allow/deny lists (403), WAF rules (block or count, on path, query, headers and
  * the body prefix) and the built-in signatures — every hit counted in metrics — and a request
  * whose body the WAF inspected still reaches the target intact.
@@ -189,6 +189,25 @@ describe('protection', () => {
     });
     assert.equal(chunked.sha256, sha);
     assert.equal(chunked.bodyLength, body.length);
+  });
+
+  it('Expect: 100-continue with body inspection: Switchyard sends the 100 itself, the body arrives intact', async () => {
+    const body = Buffer.from('name=widget&price=10');
+    const echo = await new Promise<Echo>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port: lb.port('waf'), method: 'POST', path: '/continue', agent: false, headers: { expect: '100-continue', 'content-length': body.length } },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (d: Buffer) => parts.push(d));
+          res.on('end', () => resolve(JSON.parse(Buffer.concat(parts).toString()) as Echo));
+        },
+      );
+      req.on('error', reject);
+      req.on('continue', () => req.end(body)); // node:http waits for the 100 before sending
+      setTimeout(() => reject(new Error('no 100 Continue')), 3000).unref();
+    });
+    assert.equal(echo.bodyLength, body.length);
+    assert.equal(echo.headers['expect'], undefined, 'the Expect was answered by Switchyard');
   });
 
   it('a reload with unchanged rate-limit settings keeps the buckets', async () => {

@@ -184,6 +184,19 @@ targetGroups:
     assert.equal(metricSum(text, 'switchyard_requests_total'), sent, text);
     assert.equal(metricSum(text, 'switchyard_new_connections_total', { listener: 'web' }), sent);
     assert.equal(metricSum(text, 'switchyard_healthy_targets', { target_group: 'app' }), 2, 'health gauges come from the primary only');
+    const stats = (await admin<{ listeners: { name: string; requests: number }[] }>('/api/v1/stats')).body;
+    assert.equal(stats.listeners.find((l) => l.name === 'web')!.requests, sent, 'the dashboard sums the workers too');
+  });
+
+  it('SIGHUP reloads every worker', async () => {
+    const gen = (await workers()).generation;
+    sy.proc.kill('SIGHUP');
+    const w = await waitFor(async () => {
+      const r = await workers();
+      return r.generation === gen + 1 && r.workers.every((x) => x.generation === gen + 1) ? r : null;
+    }, 5000, 'every worker on the next generation');
+    assert.ok(w.workers.every((x) => x.state === 'serving' && x.restarts === 0), 'a reload restarts no worker');
+    assert.equal((await get('/x')).status, 200);
   });
 
   it('health checks run once (not once per worker), and every worker routes by the verdict', async () => {
