@@ -442,7 +442,7 @@ export class ClusterPrimary implements ClusterRole {
     }
     s.state = 'exited';
     s.youngExits = Date.now() - s.startedAtMs < YOUNG_MS ? s.youngExits + 1 : 0;
-    const delay = s.youngExits <= 1 ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (s.youngExits - 1));
+    const delay = replacementDelayMs(s.youngExits);
     s.restarts++;
     this.#o.log.error({ worker: s.id, pid: s.pid, code, signal, replaceInMs: delay }, `worker ${s.id} (pid ${s.pid}) exited unexpectedly; replacing it`);
     s.respawn = setTimeout(() => this.#fork(s), delay);
@@ -542,6 +542,15 @@ export class ClusterPrimary implements ClusterRole {
       this.#watchers.add(watch);
     });
   }
+}
+
+/**
+ * How long to wait before replacing a worker, given how many times in a row a worker of its
+ * slot died young: at once for the first (a one-off crash), then 0.5 s, 1 s, 2 s … up to 30 s,
+ * so a worker that cannot start does not fork in a tight loop.
+ */
+export function replacementDelayMs(youngExits: number): number {
+  return youngExits <= 1 ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (youngExits - 1));
 }
 
 function failure(message: string): ConfigError {

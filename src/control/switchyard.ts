@@ -180,16 +180,6 @@ export class Switchyard {
     return run;
   }
 
-  /**
-   * Runs `fn` between applies: no apply starts before it settles (a cluster primary brings a
-   * replacement worker up to the current generation here, so it cannot miss one).
-   */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#applying.then(fn);
-    this.#applying = run.catch(() => undefined);
-    return run;
-  }
-
   async #apply(config: Config, generation?: number): Promise<ApplyResult> {
     const resolved = withDefaults(config);
     const missing = notYetAvailable(resolved);

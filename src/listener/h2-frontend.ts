@@ -214,9 +214,22 @@ export class H2Frontend {
   }
 }
 
-/** Ends an abusive session: GOAWAY ENHANCE_YOUR_CALM, then the connection is closed. */
+/** How long an abusive session's remaining streams get after its GOAWAY before the cut. */
+const CALM_GRACE_MS = 1000;
+
+/**
+ * Ends an abusive session: GOAWAY ENHANCE_YOUR_CALM (no new stream is processed), then the
+ * connection closes once its open streams are done, or after CALM_GRACE_MS. A bare destroy()
+ * from inside nghttp2's stream-close callback (where resets are counted) leaves the peer
+ * without the GOAWAY and the socket open, so the session is closed rather than destroyed.
+ */
 function calm(session: http2.ServerHttp2Session): void {
-  if (!session.destroyed) session.destroy(new Error('HTTP/2 flood'), http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+  if (session.destroyed || session.closed) return;
+  session.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+  session.close();
+  setTimeout(() => {
+    if (!session.destroyed) session.destroy();
+  }, CALM_GRACE_MS).unref();
 }
 
 /** One HTTP/2 stream as the client side of one request. */

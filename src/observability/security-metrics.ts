@@ -56,25 +56,26 @@ class CellCounter {
 
 type Nested = Map<unknown, Nested | Cell>;
 
-/** Finds (or creates) the cell at `keys` in `root`. */
-function cellAt(root: Nested, keys: readonly unknown[], counter: CellCounter, labels: () => Record<string, string>): Cell {
-  let m = root;
-  for (let i = 0; i < keys.length - 1; i++) {
-    let next = m.get(keys[i]) as Nested | undefined;
-    if (next === undefined) {
-      next = new Map();
-      m.set(keys[i], next);
-    }
-    m = next;
+/** The map under `key` in `m`, created when missing. */
+function level(m: Nested, key: unknown): Nested {
+  let next = m.get(key) as Nested | undefined;
+  if (next === undefined) {
+    next = new Map();
+    m.set(key, next);
   }
-  const last = keys[keys.length - 1];
-  let cell = m.get(last) as Cell | undefined;
-  if (cell === undefined) {
-    cell = new Cell(labels());
-    counter.cells.push(cell);
-    m.set(last, cell);
-  }
-  return cell;
+  return next;
+}
+
+/** The cell under `key` in `m`, or undefined (the caller creates it with its labels). */
+function cell(m: Nested, key: unknown): Cell | undefined {
+  return m.get(key) as Cell | undefined;
+}
+
+function addCell(m: Nested, key: unknown, counter: CellCounter, labels: Record<string, string>): Cell {
+  const c = new Cell(labels);
+  counter.cells.push(c);
+  m.set(key, c);
+  return c;
 }
 
 export class SecurityMetrics {
@@ -110,27 +111,25 @@ export class SecurityMetrics {
   }
 
   onDesync(listener: string, verdict: Classification, outcome: DesyncOutcome): void {
-    // Verdicts are pre-built constants, so the object itself is the key.
-    cellAt(this.#desyncCells, [listener, verdict, outcome], this.#desync, () => ({
-      listener,
-      classification: verdict.tier,
-      reason: verdict.reason,
-      outcome,
-    })).count++;
+    // Verdicts are pre-built constants, so the object itself is a key. Nothing is allocated
+    // once a label combination has been seen.
+    const m = level(level(this.#desyncCells, listener), verdict);
+    const c = cell(m, outcome) ?? addCell(m, outcome, this.#desync, { listener, classification: verdict.tier, reason: verdict.reason, outcome });
+    c.count++;
   }
 
   onProtection(listener: string, scope: number, hit: ProtectionHit): void {
     // Keyed by the label values (not the hit object, which a reload rebuilds).
-    cellAt(this.#hitCells, [listener, scope, hit.protection, hit.name, hit.action], this.#hits, () => ({
-      listener,
-      rule: scope < 0 ? '' : String(scope),
-      protection: hit.protection,
-      name: hit.name,
-      action: hit.action,
-    })).count++;
+    const m = level(level(level(level(this.#hitCells, listener), scope), hit.protection), hit.name);
+    const c =
+      cell(m, hit.action) ??
+      addCell(m, hit.action, this.#hits, { listener, rule: scope < 0 ? '' : String(scope), protection: hit.protection, name: hit.name, action: hit.action });
+    c.count++;
   }
 
   onConnectionRejected(listener: string, reason: 'max_connections'): void {
-    cellAt(this.#rejectedCells, [listener, reason], this.#rejected, () => ({ listener, reason })).count++;
+    const m = level(this.#rejectedCells, listener);
+    const c = cell(m, reason) ?? addCell(m, reason, this.#rejected, { listener, reason });
+    c.count++;
   }
 }

@@ -211,6 +211,7 @@ function badNameByte(name: string): number {
 const UNUSUAL_VALUE = /[^\t\x20-\x7e]/;
 const UNUSUAL_URI = /[^\x21-\x7e]/;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const CTL_NOT_TAB = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /** 2: NUL/CR/LF; 1: another CTL, DEL or a byte ≥ 0x80 (obs-text); 0: clean. */
 function valueBytes(value: string): number {
@@ -440,6 +441,7 @@ export function stripLookAlikeHeaders(raw: string[]): number {
 /** Why a target's response head is refused (→ 502), or null when it is framed unambiguously. */
 export type ResponseProblem =
   | 'BadStatus'
+  | 'BadReason'
   | 'BadHeader'
   | 'SuspiciousHeader'
   | 'BadContentLength'
@@ -454,10 +456,12 @@ export type ResponseProblem =
  * one `chunked` (`chunked, chunked`, `,chunked`, `gzip`, `gzip, chunked`: Switchyard re-frames
  * bodies and decodes no other coding, so it could not relay them faithfully); TE on HTTP/1.0;
  * TE together with Content-Length; a Content-Length that is not one safe integer; a header name
- * that looks like a framing header without being one; or NUL/CR/LF in a name or value.
+ * that looks like a framing header without being one; NUL/CR/LF in a name or value; or a
+ * control byte in the reason phrase (llhttp lets a NUL through there, and it would be relayed).
  */
-export function checkResponseHead(status: number, versionMinor: number, rawHeaders: readonly string[]): ResponseProblem | null {
+export function checkResponseHead(status: number, versionMinor: number, rawHeaders: readonly string[], reason = ''): ResponseProblem | null {
   if (status < 100 || status > 599) return 'BadStatus';
+  if (CTL_NOT_TAB.test(reason)) return 'BadReason';
   let te = 0;
   let cl = -1;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {

@@ -158,12 +158,47 @@ export interface RequestHeadContext {
   readonly reserved: ReadonlySet<string> | null;
 }
 
-/** Renders the request head sent to the target. Returns it and the X-Request-Id used. */
-export function buildRequestHead(c: RequestHeadContext): { head: string; requestId: string } {
+/**
+ * The header fields sent to the target, as a flat [name, value, …] list: the client's fields
+ * less hop-by-hop, framing, reserved and rule-dropped ones (names as the client wrote them),
+ * then Host when Switchyard sets it, X-Forwarded-*, X-Request-Id, the rule's `set` fields and
+ * the connection's extra fields. Framing and `connection: upgrade` are not in it: HTTP/1.1
+ * (`buildRequestHead`) adds them, HTTP/2 has neither. Returns the X-Request-Id used too.
+ */
+export function requestFields(c: RequestHeadContext): { fields: string[]; requestId: string } {
+  const sink = new FieldList();
+  const requestId = collectRequestFields(c, sink);
+  return { fields: sink.fields, requestId };
+}
+
+/** Where collectRequestFields puts each field: a list (HTTP/2) or head lines (HTTP/1.1). */
+interface FieldSink {
+  add(name: string, value: string): void;
+}
+
+class FieldList implements FieldSink {
+  readonly fields: string[] = [];
+  add(name: string, value: string): void {
+    this.fields.push(name, value);
+  }
+}
+
+/** Renders each field straight into the head, so HTTP/1.1 pays for no intermediate list. */
+class HeadLines implements FieldSink {
+  head: string;
+  constructor(start: string) {
+    this.head = start;
+  }
+  add(name: string, value: string): void {
+    this.head += name + ': ' + value + '\r\n';
+  }
+}
+
+/** Emits every field (see requestFields) into `fields`; returns the X-Request-Id. */
+function collectRequestFields(c: RequestHeadContext, fields: FieldSink): string {
   const raw = c.rawHeaders;
   const named = connectionTokens(raw);
   const drop = c.rules.drop;
-  let head = c.method + ' ' + c.target + ' HTTP/1.1\r\n';
   let xff = '';
   let requestId = '';
   let hostSeen = false;
@@ -182,7 +217,7 @@ export function buildRequestHead(c: RequestHeadContext): { head: string; request
       case H.TE:
         // Only "trailers" survives (RFC 9110 §7.6.1; SPEC §4).
         if (!/(^|,)\s*trailers\s*(,|$)/i.test(value)) continue;
-        head += 'te: trailers\r\n';
+        fields.add('te', 'trailers');
         continue;
       case H.X_FORWARDED_FOR:
         if (c.xForwardedFor === 'preserve') break;
@@ -208,16 +243,37 @@ export function buildRequestHead(c: RequestHeadContext): { head: string; request
       const lower = name.toLowerCase();
       if (drop.has(lower) || (named !== null && named.has(lower)) || (c.reserved !== null && c.reserved.has(lower))) continue;
     }
-    head += name + ': ' + value + '\r\n';
+    fields.add(name, value);
   }
-  if (!c.preserveHost || !hostSeen) head += 'host: ' + c.targetAuthority + '\r\n';
-  if (c.xForwardedFor === 'append') head += 'x-forwarded-for: ' + (xff === '' ? c.clientIp : xff + ', ' + c.clientIp) + '\r\n';
-  head += 'x-forwarded-proto: ' + c.listenerProto + '\r\nx-forwarded-port: ' + c.listenerPort + '\r\n';
+  if (!c.preserveHost || !hostSeen) fields.add('host', c.targetAuthority);
+  if (c.xForwardedFor === 'append') fields.add('x-forwarded-for', xff === '' ? c.clientIp : xff + ', ' + c.clientIp);
+  fields.add('x-forwarded-proto', c.listenerProto);
+  fields.add('x-forwarded-port', c.listenerPort);
   if (requestId === '') requestId = randomUUID();
-  head += 'x-request-id: ' + requestId + '\r\n';
+  fields.add('x-request-id', requestId);
   const set = c.rules.set;
-  for (let i = 0; i < set.length; i++) head += set[i]![0] + ': ' + set[i]![1] + '\r\n';
-  if (c.extra !== '') head += c.extra;
+  for (let i = 0; i < set.length; i++) fields.add(set[i]![0], set[i]![1]);
+  if (c.extra !== '') pushHeaderLines(fields, c.extra);
+  return requestId;
+}
+
+/** Emits "name: value\r\n" lines (Switchyard's own extra fields) as name/value pairs. */
+function pushHeaderLines(fields: FieldSink, lines: string): void {
+  let start = 0;
+  while (start < lines.length) {
+    let end = lines.indexOf('\r\n', start);
+    if (end < 0) end = lines.length;
+    const colon = lines.indexOf(': ', start);
+    if (colon > start && colon < end) fields.add(lines.slice(start, colon), lines.slice(colon + 2, end));
+    start = end + 2;
+  }
+}
+
+/** Renders the HTTP/1.1 request head sent to the target. Returns it and the X-Request-Id used. */
+export function buildRequestHead(c: RequestHeadContext): { head: string; requestId: string } {
+  const lines = new HeadLines(c.method + ' ' + c.target + ' HTTP/1.1\r\n');
+  const requestId = collectRequestFields(c, lines);
+  let head = lines.head;
   if (c.websocket) head += 'connection: upgrade\r\n';
   if (c.framing === 'chunked') head += 'transfer-encoding: chunked\r\n';
   else if (c.framing !== null) head += 'content-length: ' + c.framing + '\r\n';

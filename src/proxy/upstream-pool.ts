@@ -306,7 +306,7 @@ export class UpstreamConnection {
         return 1;
       }
       const status = statusCode ?? 0;
-      if (checkResponseHead(status, minor, raw) !== null) {
+      if (checkResponseHead(status, minor, raw, statusMessage ?? '') !== null) {
         // Status outside 100–599, TE other than one chunked, TE with CL, a CL that is not one
         // safe integer, a look-alike framing header: never relayed, never reused (502).
         this.#poisoned = true;

@@ -153,7 +153,7 @@ function checkResponses(buf: Buffer): void {
     if (end < 0) return; // a head cut by a close (a response cut short)
     const lines = text.slice(pos, end).split('\r\n');
     const status = lines.shift()!;
-    assert.match(status, /^HTTP\/1\.1 \d{3} [\x20-\x7e\x80-\xff]*$/, `status line ${JSON.stringify(status)}`);
+    assert.match(status, /^HTTP\/1\.1 \d{3} [\t\x20-\x7e\x80-\xff]*$/, `status line ${JSON.stringify(status)}`);
     const code = Number(status.slice(9, 12));
     let cl = -1;
     let chunked = false;
@@ -182,8 +182,17 @@ function checkResponses(buf: Buffer): void {
         if (e < 0) return;
         const n = parseInt(text.slice(pos, e), 16);
         assert.ok(/^[0-9a-f]+$/.test(text.slice(pos, e)), `chunk size ${JSON.stringify(text.slice(pos, e))}`);
+        if (n === 0) {
+          // Trailer fields, then the empty line.
+          const t = text.indexOf('\r\n\r\n', e);
+          if (t < 0) return;
+          for (const line of text.slice(e + 2, t).split('\r\n').filter((l) => l !== '')) {
+            assert.match(line, /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[ \t]*[^\r\n\x00]*$/, `trailer ${JSON.stringify(line)}`);
+          }
+          pos = t + 4;
+          break;
+        }
         pos = e + 2 + n + 2;
-        if (n === 0) break;
       }
     } else return; // close-delimited: the rest is body
   }
@@ -207,7 +216,7 @@ describe('fuzzing through the proxy (fast-check)', () => {
     });
     lb = await startSwitchyard({
       // monitor: the most permissive mode, so the strongest test of "never forwards ambiguity".
-      settings: { desyncMitigation: 'monitor', idleTimeoutSeconds: 2, requestHeaderTimeoutSeconds: 2 },
+      settings: { desyncMitigation: 'monitor', idleTimeoutSeconds: 0.3, requestHeaderTimeoutSeconds: 0.5 },
       listeners: [listener('req', { forward: { targetGroup: 'g' } }), listener('res', { forward: { targetGroup: 'r' } })],
       targetGroups: [group('g', [target.port]), group('r', [responder.port], { responseTimeoutMs: 1000 })],
     });

@@ -36,6 +36,7 @@ const RESPONSES: Record<string, string | Buffer> = {
   'bare-lf': 'HTTP/1.1 200 OK\nContent-Length: 2\n\nok',
   'obs-fold': 'HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 2\r\n\r\nok',
   'nul': 'HTTP/1.1 200 OK\r\nX: a\x00b\r\nContent-Length: 2\r\n\r\nok',
+  'nul-in-reason': 'HTTP/1.1 204 \x00No Content\r\n\r\n',
   garbage: 'SMTP ready\r\n\r\n',
   'huge-head': `HTTP/1.1 200 OK\r\nX-Big: ${'b'.repeat(70_000)}\r\nContent-Length: 2\r\n\r\nok`,
   // Extra bytes after a complete response: a second response nobody asked for, queued behind.
@@ -132,6 +133,7 @@ describe('response-side hardening', () => {
     'bare-lf',
     'obs-fold',
     'nul',
+    'nul-in-reason',
     'garbage',
     'huge-head',
   ];

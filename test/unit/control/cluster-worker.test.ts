@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import net from 'node:net';
 import { ClusterWorker } from '../../../src/control/cluster-worker.js';
 import type { GroupHealth, PrimaryMessage, WorkerMessage } from '../../../src/control/messages.js';
 import type { Config } from '../../../src/config/types.js';
@@ -97,15 +98,11 @@ describe('ClusterWorker', () => {
   it('a fault at the end of prepare is a Nack, and the worker drops what it had bound', async () => {
     const { worker, sent, send } = harness((g) => (g === 1 ? 'injected' : null));
     try {
-      const { port } = await new Promise<{ port: number }>((resolve) => {
-        // Find a free port for a listener we can probe afterwards.
-        import('node:net').then((net) => {
-          const s = net.createServer().listen({ host: '127.0.0.1', port: 0 }, () => {
-            const p = (s.address() as { port: number }).port;
-            s.close(() => resolve({ port: p }));
-          });
-        });
-      });
+      // A free port, so the listener can be probed after the rollback.
+      const probe = net.createServer();
+      await new Promise<void>((resolve) => probe.listen({ host: '127.0.0.1', port: 0 }, resolve));
+      const port = (probe.address() as net.AddressInfo).port;
+      await new Promise<void>((resolve) => probe.close(() => resolve()));
       send(prepare(1, doc([{ name: 'web', port, body: 'one' }])));
       const nack = await waitFor(() => sent.find((m) => m.type === 'prepared'), 5000, 'prepared');
       assert.equal(nack.type === 'prepared' && nack.ok, false);

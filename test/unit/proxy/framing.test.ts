@@ -178,6 +178,11 @@ describe('checkResponseHead', () => {
   for (const [name, status, minor, raw, expected] of table) {
     it(name, () => assert.equal(checkResponseHead(status, minor, raw), expected));
   }
+  it('a control byte in the reason phrase (llhttp lets NUL through); obs-text and tabs are fine', () => {
+    assert.equal(checkResponseHead(200, 1, [], 'O\x00K'), 'BadReason');
+    assert.equal(checkResponseHead(200, 1, [], 'O\x7fK'), 'BadReason');
+    assert.equal(checkResponseHead(200, 1, [], 'Ok\tcaf\xe9'), null);
+  });
 });
 
 // ---- properties ------------------------------------------------------------------------------
