@@ -2,7 +2,7 @@
 // on a generated config, a tiny HTTP target, RSS of a process, percentiles.
 import http from 'node:http';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +39,10 @@ export function startSwitchyard(config) {
     proc.stdout.on('data', (d) => {
       out += d.toString();
       const m = /listening http [^\s:]+:(\d+)/.exec(out);
-      if (m) resolve({ proc, port: Number(m[1]) });
+      if (m) {
+        rmSync(dir, { recursive: true, force: true }); // read at start only
+        resolve({ proc, port: Number(m[1]) });
+      }
     });
     proc.on('exit', (code) => reject(new Error(`switchyard exited ${code}: ${out}`)));
   });

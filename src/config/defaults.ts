@@ -84,6 +84,8 @@ export const DEFAULTS = {
     retryIdempotentRequests: false,
     proxyProtocol: 'off',
   },
+  /** TLS to the targets of HTTPS groups: certificates are verified unless told otherwise. */
+  targetTls: { verify: true },
   /**
    * The SPEC example's values. `protocol` has no fixed default: it follows the group (see
    * `defaultHealthCheckProtocol`).
@@ -304,6 +306,16 @@ export interface ResolvedTargetGroup {
   readonly retryIdempotentRequests: boolean;
   /** PROXY protocol header towards targets (TCP groups). */
   readonly proxyProtocol: ProxyProtocolMode;
+  /** TLS to targets (used by HTTPS groups; the defaults elsewhere). */
+  readonly tls: ResolvedTargetGroupTls;
+}
+
+export interface ResolvedTargetGroupTls {
+  readonly verify: boolean;
+  /** Path as written (resolved against the config file's folder when loaded); null: Node's roots. */
+  readonly ca: string | null;
+  /** Null: the target's host, or no SNI when it is an IP address. */
+  readonly servername: string | null;
 }
 
 /** A validated config with every default applied. Deeply frozen. */
@@ -521,6 +533,11 @@ function resolveTargetGroup(g: TargetGroupConfig): ResolvedTargetGroup {
     responseTimeoutMs: g.responseTimeoutMs ?? d.responseTimeoutMs,
     retryIdempotentRequests: g.retryIdempotentRequests ?? d.retryIdempotentRequests,
     proxyProtocol: g.proxyProtocol ?? d.proxyProtocol,
+    tls: {
+      verify: g.tls?.verify ?? DEFAULTS.targetTls.verify,
+      ca: g.tls?.ca ?? null,
+      servername: g.tls?.servername ?? null,
+    },
   };
 }
 

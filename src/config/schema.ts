@@ -535,6 +535,16 @@ const definitions: Record<string, JsonSchema> = {
         enum: ['off', 'v1', 'v2'],
         default: DEFAULTS.targetGroup.proxyProtocol,
       }),
+      tls: obj('HTTPS groups only: how the targets\' certificates are checked.', {
+        verify: bool(
+          'Verify the target certificate (chain, expiry, and name: servername, else the target host). false accepts any certificate (self-signed, expired, another name).',
+          DEFAULTS.targetTls.verify,
+        ),
+        ca: str('Path to a PEM CA bundle to verify against, instead of Node\'s built-in roots (relative to the config file).', { minLength: 1 }),
+        servername: str('Name sent as SNI and checked in the certificate. Default: the target host (an IP address: no SNI, the certificate must list the IP).', {
+          ...patterned('nonBlank'),
+        }),
+      }),
     },
     ['name'],
   ),

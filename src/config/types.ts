@@ -255,6 +255,18 @@ export interface TargetGroupConfig {
   readonly retryIdempotentRequests?: boolean;
   /** TCP groups only: send a PROXY protocol header to targets. Default off. */
   readonly proxyProtocol?: ProxyProtocolMode;
+  /** HTTPS groups only: how the target's certificate is checked. */
+  readonly tls?: TargetGroupTlsConfig;
+}
+
+/** TLS towards the targets of an HTTPS target group. */
+export interface TargetGroupTlsConfig {
+  /** Verify the target's certificate (chain and name). Default true. */
+  readonly verify?: boolean;
+  /** PEM CA bundle to verify against instead of Node's built-in roots; relative to the config file. */
+  readonly ca?: string;
+  /** SNI and the name checked in the certificate. Default: the target's host (none for an IP). */
+  readonly servername?: string;
 }
 
 export interface Config {

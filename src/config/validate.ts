@@ -316,6 +316,9 @@ class Semantic {
       if (has(g, 'proxyProtocol') && g['proxyProtocol'] !== 'off' && protocol !== 'TCP') {
         this.add(`${path}/proxyProtocol`, `proxyProtocol is only sent to TCP target groups, not ${protocol}`, 'proxyProtocol: off, or protocol TCP');
       }
+      if (has(g, 'tls') && protocol !== 'HTTPS') {
+        this.add(`${path}/tls`, `"tls" is only used by HTTPS target groups (TLS to targets), not ${protocol}`, 'protocol: HTTPS, or no tls', 'key');
+      }
       this.targets(list(g['targets']), `${path}/targets`);
     });
   }

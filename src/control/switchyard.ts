@@ -29,6 +29,7 @@ import { Metrics, combineHooks } from '../observability/metrics.js';
 import { StickyCodec } from '../targets/stickiness/cookie-codec.js';
 import type { ClusterRole } from './cluster-role.js';
 import type { Target } from '../targets/target.js';
+import { loadTargetTransport, type TargetTransport } from '../proxy/target-transport.js';
 
 export interface SwitchyardOptions {
   /** Path of the YAML/JSON config file (needed for reload). */
@@ -190,15 +191,18 @@ export class Switchyard {
     // Target groups: reconcile into a new map first; nothing live changes until the swap.
     const nextGroups = new Map<string, TargetGroupRuntime>();
     const created: TargetGroupRuntime[] = [];
+    // How each group talks to its targets; reading a CA file can fail, so before the swap.
+    const transports = new Map<string, TargetTransport>();
     let runtime: RuntimeConfig;
     const secret = resolved.settings.stickinessSecret !== '' ? Buffer.from(resolved.settings.stickinessSecret) : this.#generatedSecret;
     const stickyCodec = this.#stickyCodec !== null && secret.equals(this.#stickinessSecret) ? this.#stickyCodec : new StickyCodec(secret);
     try {
+      for (const spec of resolved.targetGroups) transports.set(spec.name, loadTargetTransport(spec, this.#baseDir()));
       for (const spec of resolved.targetGroups) {
         const existing = this.groups.get(spec.name);
         if (existing) nextGroups.set(spec.name, existing);
         else {
-          const g = new TargetGroupRuntime(spec, cluster?.targetGroupOptions);
+          const g = new TargetGroupRuntime(spec, { ...cluster?.targetGroupOptions, transport: transports.get(spec.name)! });
           g.onHealthTransition = (t, from, to) =>
             this.log.info({ targetGroup: g.name, target: t.id, from, to, reason: t.reason }, `target ${t.id} in ${g.name}: ${from} -> ${to}`);
           cluster?.groupCreated?.(g);
@@ -247,7 +251,7 @@ export class Switchyard {
     // The swap: from here on nothing can fail.
     for (const spec of resolved.targetGroups) {
       const g = nextGroups.get(spec.name)!;
-      if (!created.includes(g)) g.update(spec);
+      if (!created.includes(g)) g.update(spec, transports.get(spec.name));
     }
     const retiredGroups: TargetGroupRuntime[] = [];
     for (const [name, g] of this.groups) if (!nextGroups.has(name)) retiredGroups.push(g);
@@ -385,10 +389,6 @@ function notYetAvailable(resolved: ResolvedConfig): ConfigError[] {
     if ((l.protocol === 'TCP' || l.protocol === 'UDP') && l.protection !== null) {
       out.push(unsupported(`/listeners/${i}/protection`, `listener ${l.name}: protection on ${l.protocol} listeners is not available yet`));
     }
-  });
-  resolved.targetGroups.forEach((g, i) => {
-    if (g.protocol === 'HTTPS') out.push(unsupported(`/targetGroups/${i}/protocol`, `target group ${g.name}: protocol ${g.protocol} is not available yet; use HTTP, TCP or UDP`));
-    if (g.protocolVersion !== 'HTTP1') out.push(unsupported(`/targetGroups/${i}/protocolVersion`, `target group ${g.name}: ${g.protocolVersion} to targets is not available yet; use HTTP1`));
   });
   return out;
 }

@@ -22,52 +22,13 @@ import { ProxyErrors, type ProxyErrorKind } from '../proxy/errors.js';
 import type { CompiledFixedResponse } from '../config/compile.js';
 import { H, connectionTokens, headerCode } from '../proxy/headers.js';
 import { reasonPhrase } from '../proxy/local-reply.js';
+import { grpcMessage, grpcStatusFor, isGrpcContentType } from '../proxy/grpc.js';
 
 /** Streams a client may cancel per second before its session is closed (CVE-2023-44487). */
 const RAPID_RESET_LIMIT = 200;
 /** PING and SETTINGS frames a client may send per second before its session is closed. */
 const CONTROL_FRAME_LIMIT = 100;
 const MAX_CONCURRENT_STREAMS = 100;
-
-/**
- * HTTP status → gRPC status for answers Switchyard gives itself: gRPC's own HTTP mapping
- * (doc/http-grpc-status-mapping.md, as Envoy applies it) for the statuses it names, and
- * RESOURCE_EXHAUSTED for Switchyard's size limits, UNIMPLEMENTED for 464 (docs/decisions/0013).
- */
-export function grpcStatusFor(status: number): number {
-  switch (status) {
-    case 400:
-      return 13; // INTERNAL
-    case 401:
-      return 16; // UNAUTHENTICATED
-    case 403:
-      return 7; // PERMISSION_DENIED
-    case 404:
-    case 464:
-      return 12; // UNIMPLEMENTED
-    case 413:
-    case 414:
-    case 431:
-      return 8; // RESOURCE_EXHAUSTED
-    case 429:
-    case 502:
-    case 503:
-    case 504:
-      return 14; // UNAVAILABLE
-    default:
-      return 2; // UNKNOWN
-  }
-}
-
-/** `application/grpc`, `application/grpc+proto`, … (not `application/grpc-web`). */
-export function isGrpcContentType(v: string | undefined): boolean {
-  return v !== undefined && (v === 'application/grpc' || v.startsWith('application/grpc+') || v.startsWith('application/grpc;'));
-}
-
-/** gRPC's percent-encoding of grpc-message: printable ASCII except '%' stays as it is. */
-function grpcMessage(text: string): string {
-  return encodeURIComponent(text).replace(/%(2[0-4]|2[6-9A-F]|[3-7][0-9A-F])/g, (m) => String.fromCharCode(parseInt(m.slice(1), 16)));
-}
 
 /** Per-session facts: the TLS socket's client-certificate headers, flood accounting, idleness. */
 interface SessionState {

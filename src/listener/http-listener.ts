@@ -71,9 +71,7 @@ export class HttpListener implements Listener, ListenerContext {
     this.#tls = tlsTerminator;
     this.#h2 = tlsTerminator !== null && listener.resolved.tls.alpn.includes('h2') ? new H2Frontend(this, listener.settings.maxRequestHeaderBytes) : null;
     if (tlsTerminator === null) {
-      // allowHalfOpen: a client that sends its request and then half-closes (`nc`, some
-      // HTTP/1.0 clients) still gets its response; ClientConnection closes after it.
-      this.server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => this.#onConnection(socket));
+      this.server = net.createServer({ noDelay: true }, (socket) => this.#onConnection(socket));
     } else {
       const server = tls.createServer({ ...tlsTerminator.serverOptions(), noDelay: true });
       tlsTerminator.attach(server);

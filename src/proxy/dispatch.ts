@@ -19,6 +19,7 @@ import { ProxyErrors } from './errors.js';
 import { H, countForwardedFor, headerCode } from './headers.js';
 import { Exchange, type ExchangeOptions } from './exchange.js';
 import { hashKeyOf } from '../targets/hash-key.js';
+import { protocolFits } from './grpc.js';
 import { chooseStickyGroup } from '../targets/stickiness/group-stickiness.js';
 import { COMPLIANT, classifyRequest, stripLookAlikeHeaders, type Classification } from './framing.js';
 import { Guard, guardRequest, inspectBody, type ProtectionReporter } from '../protection/protection.js';
@@ -190,6 +191,8 @@ function forward(conn: Downstream, req: ClientRequest, action: CompiledForward, 
   const sticky = action.groupStickiness;
   const group = sticky === null ? chooseGroup(action) : chooseStickyGroup(action, chooseGroup, sticky, view, dc.proto === 'https', req);
   req.targetGroup = group.name;
+  // gRPC only to GRPC groups, and nothing else to them (SPEC §5: 464).
+  if (!protocolFits(req, group.spec.protocolVersion)) return conn.replyError(req, ProxyErrors.INCOMPATIBLE_PROTOCOL);
   let path = view.path;
   if (action.rewrite !== null) path = path.replace(action.rewrite.regex, action.rewrite.replace);
   if (path.charCodeAt(0) !== 47) path = '/' + path;

@@ -17,9 +17,9 @@ import type { BodySink, ClientRequest } from '../listener/client-request.js';
 import type { CompiledForward } from '../config/compile.js';
 import type { TargetGroupRuntime } from '../targets/target-group.js';
 import type { Target } from '../targets/target.js';
-import type { UpstreamConnection, UpstreamHandler } from './upstream-pool.js';
+import type { UpstreamConnection, UpstreamHandler, UpstreamLink } from './upstream-pool.js';
 import { ProxyErrors, type ProxyErrorKind } from './errors.js';
-import { buildRequestHead, buildResponseHead } from './headers.js';
+import { buildResponseHead } from './headers.js';
 import { openTunnel } from './websocket.js';
 import type { RequestView } from '../router/request-view.js';
 import { StickyRequest } from '../targets/stickiness/sticky-request.js';
@@ -28,7 +28,6 @@ import { StickyRequest } from '../targets/stickiness/sticky-request.js';
 const REPLAY_LIMIT = 65536;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const CRLF = '\r\n';
-const LAST_CHUNK = '0\r\n\r\n';
 
 export interface ExchangeOptions {
   readonly path: string;
@@ -51,7 +50,8 @@ export class Exchange implements UpstreamHandler, BodySink {
   readonly #opts: ExchangeOptions;
   #group: TargetGroupRuntime;
   #target: Target | null;
-  #upstream: UpstreamConnection | null;
+  /** An HTTP/1.1 connection, or an HTTP/2 stream for HTTP2/GRPC groups (h2-upstream.ts). */
+  #upstream: UpstreamLink | null;
   #ready: boolean;
   #attempts: number;
   #excluded: Set<string> | null;
@@ -119,7 +119,7 @@ export class Exchange implements UpstreamHandler, BodySink {
 
   // --- UpstreamHandler -------------------------------------------------------------------
 
-  onUpstreamReady(conn: UpstreamConnection): void {
+  onUpstreamReady(conn: UpstreamLink): void {
     if (this.#done || this.#req.finished) {
       // The request ended (client gone, 413 on its body) while we were connecting: send
       // nothing; the unused connection goes back to the pool.
@@ -133,7 +133,11 @@ export class Exchange implements UpstreamHandler, BodySink {
     const req = this.#req;
     const target = this.#target!;
     const settings = req.listener.settings;
-    const { head, requestId } = buildRequestHead({
+    conn.expectNoBody = req.method === 'HEAD';
+    if (this.#req.dispatchMs === 0) this.#req.dispatchMs = performance.now();
+    this.#sentAtMs = performance.now();
+    // HTTP/1.1: the re-framed head, corked; HTTP/2: HEADERS on a new stream (h2-upstream.ts).
+    conn.sendHead({
       method: req.method,
       target: this.#opts.query === '' ? this.#opts.path : this.#opts.path + '?' + this.#opts.query,
       rawHeaders: req.rawHeaders,
@@ -149,13 +153,6 @@ export class Exchange implements UpstreamHandler, BodySink {
       extra: this.#conn.extraRequestHeaders,
       reserved: this.#conn.reservedRequestHeaders,
     });
-    void requestId;
-    conn.expectNoBody = req.method === 'HEAD';
-    if (this.#req.dispatchMs === 0) this.#req.dispatchMs = performance.now();
-    this.#sentAtMs = performance.now();
-    const socket = conn.socket;
-    socket.cork();
-    conn.write(head);
     const resend = this.#body;
     if (resend !== null && resend.length > 0) {
       // A replay after the keep-alive race: resend what the client already gave us.
@@ -163,7 +160,7 @@ export class Exchange implements UpstreamHandler, BodySink {
     }
     // Chunks held while no target was ready, then the rest as it arrives.
     req.attach(this);
-    socket.uncork();
+    conn.socket.uncork();
     this.#armResponseTimer();
   }
 
@@ -305,7 +302,7 @@ export class Exchange implements UpstreamHandler, BodySink {
   onBodyEnd(): void {
     if (this.#done || !this.#ready || this.#bodySent) return;
     this.#bodySent = true;
-    if (this.#req.chunked && this.#upstream !== null) this.#upstream.write(LAST_CHUNK);
+    if (this.#upstream !== null) this.#upstream.endBody(this.#req.chunked);
   }
 
   abort(): void {
@@ -332,11 +329,7 @@ export class Exchange implements UpstreamHandler, BodySink {
   }
 
   #writeBody(chunk: Buffer): boolean {
-    const up = this.#upstream!;
-    if (!this.#req.chunked) return up.write(chunk);
-    up.write(chunk.length.toString(16) + CRLF);
-    up.write(chunk);
-    return up.write(CRLF);
+    return this.#upstream!.writeBody(chunk, this.#req.chunked);
   }
 
   #armResponseTimer(): void {

@@ -9,9 +9,14 @@
  * framing is ambiguous (framing.ts `checkResponseHead`: → 502). Idle connections are closed after
  * IDLE_KEEPALIVE_MS, below the 5 s keep-alive timeout of Node servers, so that a target's own
  * idle close rarely races a new request; when it does, the exchange sees `stale` and may
- * replay on a fresh connection (see exchange.ts).
+ * replay on a fresh connection (see exchange.ts). For `protocol: HTTPS` groups the connection
+ * is TLS (`tls` options from target-transport.ts): ready after the handshake, and a failed
+ * handshake is a connect failure (502, retried elsewhere). Also defines what an exchange holds
+ * (`UpstreamLink`) and what a target's pool offers (`TargetPool`), which the HTTP/2 pool
+ * (h2-upstream.ts) implements too.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import {
   HTTPParser,
   LENIENT_NONE,
@@ -26,6 +31,7 @@ import {
 } from './http-parser.js';
 import { ProxyErrors, type ProxyErrorKind } from './errors.js';
 import { checkResponseHead } from './framing.js';
+import { buildRequestHead, type RequestHeadContext } from './headers.js';
 
 /** Idle pooled connections are closed after this long (Node servers close theirs at 5 s). */
 export const IDLE_KEEPALIVE_MS = 4000;
@@ -34,10 +40,58 @@ export const MAX_RESPONSE_HEADER_BYTES = 65536;
 /** Idle connections kept per target at most. */
 const MAX_IDLE_PER_TARGET = 256;
 
+/** The flow-control side of a link: a TCP/TLS socket, or an HTTP/2 stream. */
+export interface UpstreamFlow {
+  cork(): void;
+  uncork(): void;
+  pause(): unknown;
+  resume(): unknown;
+  once(event: 'drain', listener: () => void): unknown;
+}
+
+/**
+ * What an exchange holds while it talks to a target: an HTTP/1.1 connection (below) or an
+ * HTTP/2 stream (h2-upstream.ts). The request goes out as `sendHead`, then `writeBody`
+ * chunks, then `endBody`; responses come back through the UpstreamHandler callbacks.
+ */
+export interface UpstreamLink {
+  /** True for an HTTP/2 stream (no WebSocket upgrade, no HTTP/1.1 framing). */
+  readonly http2: boolean;
+  readonly pool: { release(link: UpstreamLink): void };
+  readonly socket: UpstreamFlow;
+  readonly keepAlive: boolean;
+  /** The current request is HEAD: the response has no body whatever its headers say. */
+  expectNoBody: boolean;
+  /** Sends the request head; the request stays corked until `socket.uncork()`. */
+  sendHead(c: RequestHeadContext): void;
+  /** A request body chunk (`chunked`: the request has no length); false: wait for 'drain'. */
+  writeBody(chunk: Buffer, chunked: boolean): boolean;
+  /** The request body is complete. */
+  endBody(chunked: boolean): void;
+  destroy(): void;
+}
+
+/** A target's connections, whatever the protocol: what Target and TargetGroupRuntime use. */
+export interface TargetPool {
+  connectTimeoutMs: number;
+  /** Links in use by an exchange. */
+  readonly activeCount: number;
+  readonly idleCount: number;
+  acquire(handler: UpstreamHandler, forceNew?: boolean): UpstreamLink;
+  destroyAll(kind?: ProxyErrorKind): void;
+  closeIdle(): void;
+}
+
+/** TLS towards a target (`protocol: HTTPS` groups): tls.connect options less host and port. */
+export type UpstreamTls = Omit<tls.ConnectionOptions, 'host' | 'port' | 'socket'>;
+
+const CRLF = '\r\n';
+const LAST_CHUNK = '0\r\n\r\n';
+
 /** What an exchange must implement to use a connection. */
 export interface UpstreamHandler {
   /** The connection is open (or was reused): write the request now. */
-  onUpstreamReady(conn: UpstreamConnection): void;
+  onUpstreamReady(conn: UpstreamLink): void;
   /**
    * Response head. Return 0 to read a body, 1 to skip the body (HEAD), 2 for an upgrade (101)
    * after which the connection is handed over raw (see `takeSocket`).
@@ -61,17 +115,20 @@ export interface UpstreamHandler {
   onUpgrade?(conn: UpstreamConnection, rest: Buffer): void;
 }
 
-export class UpstreamPool {
+export class UpstreamPool implements TargetPool {
   readonly host: string;
   readonly port: number;
   connectTimeoutMs: number;
+  /** TLS options for `protocol: HTTPS` groups; null for plain TCP. */
+  readonly tls: UpstreamTls | null;
   #idle: UpstreamConnection[];
   #active: Set<UpstreamConnection>;
 
-  constructor(host: string, port: number, connectTimeoutMs: number) {
+  constructor(host: string, port: number, connectTimeoutMs: number, tlsOptions: UpstreamTls | null = null) {
     this.host = host;
     this.port = port;
     this.connectTimeoutMs = connectTimeoutMs;
+    this.tls = tlsOptions;
     this.#idle = [];
     this.#active = new Set();
   }
@@ -141,8 +198,9 @@ export class UpstreamPool {
   }
 }
 
-/** One TCP connection to a target, with its own response parser. */
-export class UpstreamConnection {
+/** One TCP (or TLS) connection to a target, with its own response parser. */
+export class UpstreamConnection implements UpstreamLink {
+  readonly http2 = false;
   readonly pool: UpstreamPool;
   readonly socket: net.Socket;
   readonly #parser: HttpParser;
@@ -167,10 +225,14 @@ export class UpstreamConnection {
   #destroyed: boolean;
   #connectTimer: NodeJS.Timeout | null;
   #idleTimer: NodeJS.Timeout | null;
+  /** TLS: the TCP connection is up (a failure from here on is the handshake's). */
+  #tcpConnected: boolean;
 
   constructor(pool: UpstreamPool) {
     this.pool = pool;
-    this.socket = new net.Socket();
+    // A TLS connection starts here; connect() is called at once after (see UpstreamPool.acquire).
+    this.socket = pool.tls === null ? new net.Socket() : tls.connect({ ...pool.tls, host: pool.host, port: pool.port });
+    if (pool.tls !== null) this.socket.setNoDelay(true);
     this.#parser = new HTTPParser();
     this.#parser.initialize(HTTPParser.RESPONSE, {}, MAX_RESPONSE_HEADER_BYTES, LENIENT_NONE);
     this.#handler = null;
@@ -191,6 +253,7 @@ export class UpstreamConnection {
     this.#destroyed = false;
     this.#connectTimer = null;
     this.#idleTimer = null;
+    this.#tcpConnected = false;
     this.#installParser();
     this.socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     this.socket.on('end', () => this.#onClose(null));
@@ -222,23 +285,48 @@ export class UpstreamConnection {
 
   connect(): void {
     const pool = this.pool;
-    this.socket.setNoDelay(true);
     this.#connectTimer = setTimeout(() => {
       this.#connectTimer = null;
       this.#fail(ProxyErrors.CONNECT_TIMEOUT, null, false);
     }, pool.connectTimeoutMs);
-    this.socket.connect({ host: pool.host, port: pool.port }, () => {
+    const onConnected = (): void => {
       if (this.#connectTimer) clearTimeout(this.#connectTimer);
       this.#connectTimer = null;
       this.#connected = true;
       const h = this.#handler;
       if (h) h.onUpstreamReady(this);
-    });
+    };
+    if (pool.tls !== null) {
+      // The TLS connection was started by the constructor: ready once the handshake is done.
+      this.socket.once('connect', () => (this.#tcpConnected = true));
+      this.socket.once('secureConnect', onConnected);
+      return;
+    }
+    this.socket.setNoDelay(true);
+    this.socket.connect({ host: pool.host, port: pool.port }, onConnected);
   }
 
   /** Writes request bytes; false means the caller should wait for 'drain'. */
   write(data: Buffer | string): boolean {
     return this.socket.write(data);
+  }
+
+  /** The HTTP/1.1 request head; corked, so the first body bytes leave with it. */
+  sendHead(c: RequestHeadContext): void {
+    this.socket.cork();
+    this.socket.write(buildRequestHead(c).head);
+  }
+
+  writeBody(chunk: Buffer, chunked: boolean): boolean {
+    const socket = this.socket;
+    if (!chunked) return socket.write(chunk);
+    socket.write(chunk.length.toString(16) + CRLF);
+    socket.write(chunk);
+    return socket.write(CRLF);
+  }
+
+  endBody(chunked: boolean): void {
+    if (chunked) this.socket.write(LAST_CHUNK);
   }
 
   /** The exchange let go: idle in the pool until reused or timed out. */
@@ -418,7 +506,8 @@ export class UpstreamConnection {
     }
     if (!this.#connected) {
       const code = (err as NodeJS.ErrnoException | null)?.code;
-      this.#fail(code === 'ECONNREFUSED' ? ProxyErrors.CONNECT_REFUSED : ProxyErrors.CONNECT_FAILED, err, false);
+      const kind = code === 'ECONNREFUSED' ? ProxyErrors.CONNECT_REFUSED : this.#tcpConnected ? ProxyErrors.TLS_HANDSHAKE : ProxyErrors.CONNECT_FAILED;
+      this.#fail(kind, err, false);
       return;
     }
     const stale = this.reused && this.#responseBytes === 0;

@@ -19,6 +19,7 @@ import { SlowStart } from './balancers/slow-start.js';
 import { ProxyErrors, type ProxyErrorKind } from '../proxy/errors.js';
 import { compileHashOn, type CompiledHashOn } from './hash-key.js';
 import { compileTargetStickiness, type CompiledTargetStickiness } from './stickiness/sticky-cookies.js';
+import { loadTargetTransport, type TargetTransport } from '../proxy/target-transport.js';
 
 export interface TargetGroupRuntimeOptions {
   /**
@@ -26,6 +27,11 @@ export interface TargetGroupRuntimeOptions {
    * passes false so it never probes (targets then stay `initial` unless told otherwise).
    */
   readonly healthChecks?: boolean;
+  /**
+   * How targets are spoken to (HTTP/1.1 or HTTP/2, TCP or TLS, the CA already read). Default:
+   * derived from the spec without reading files (no CA), for tools that never connect.
+   */
+  readonly transport?: TargetTransport;
 }
 
 export class TargetGroupRuntime {
@@ -58,6 +64,8 @@ export class TargetGroupRuntime {
   readonly #slowStart: SlowStart;
   /** Refreshes while some target is ramping up (slow start); null otherwise. */
   #slowStartTimer: NodeJS.Timeout | null;
+  /** How targets are spoken to; each target's pool is built for it. */
+  #transport: TargetTransport;
 
   constructor(spec: ResolvedTargetGroup, options: TargetGroupRuntimeOptions = {}) {
     this.name = spec.name;
@@ -77,6 +85,7 @@ export class TargetGroupRuntime {
     this.#pickContext = { hashKey: '' };
     this.#slowStart = new SlowStart(spec.slowStartSeconds);
     this.#slowStartTimer = null;
+    this.#transport = options.transport ?? loadTargetTransport(spec, null);
     for (const t of spec.targets) this.register(t.host, t.port, t.weight, false);
     // A group coming up does not slow-start its own targets (as ALB).
     for (const id of this.targets.keys()) this.#slowStart.exempt(id);
@@ -84,10 +93,15 @@ export class TargetGroupRuntime {
     if (spec.healthCheck.enabled) this.#startChecker();
   }
 
-  /** Applies a new spec from a reload: algorithm, options, and the configured target list. */
-  update(spec: ResolvedTargetGroup): void {
+  /**
+   * Applies a new spec from a reload: algorithm, options, the configured target list, and the
+   * transport (`transport`, loaded by the caller; derived from the spec when not given).
+   */
+  update(spec: ResolvedTargetGroup, transport?: TargetTransport): void {
     const algorithmChanged = spec.algorithm !== this.spec.algorithm;
     this.spec = spec;
+    this.#transport = transport ?? loadTargetTransport(spec, null);
+    for (const t of this.targets.values()) t.setTransport(this.#transport, spec.connectTimeoutMs);
     this.hashOn = hashOnFor(spec);
     this.stickiness = compileTargetStickiness(spec.stickiness);
     this.#slowStart.setDuration(spec.slowStartSeconds);
@@ -163,7 +177,7 @@ export class TargetGroupRuntime {
       t.configuredWeight = weight;
       t.weight = weight;
     } else {
-      t = new Target(host, port, weight, { connectTimeoutMs: this.spec.connectTimeoutMs });
+      t = new Target(host, port, weight, { connectTimeoutMs: this.spec.connectTimeoutMs, transport: this.#transport });
       t.checksDisabled = !this.spec.healthCheck.enabled;
       if (t.checksDisabled) {
         t.reason = 'health checks disabled';

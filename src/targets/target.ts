@@ -8,12 +8,15 @@
  */
 import type { Socket } from 'node:net';
 import type { BalancerTarget } from './balancers/balancer.js';
-import { UpstreamPool } from '../proxy/upstream-pool.js';
+import type { TargetPool } from '../proxy/upstream-pool.js';
+import { HTTP1_TRANSPORT, createTargetPool, type TargetTransport } from '../proxy/target-transport.js';
 
 export type TargetState = 'initial' | 'healthy' | 'unhealthy' | 'draining' | 'unused';
 
 export interface TargetPoolOptions {
   readonly connectTimeoutMs: number;
+  /** HTTP/1.1 or HTTP/2, TCP or TLS; default plain HTTP/1.1. */
+  readonly transport?: TargetTransport;
 }
 
 export class Target implements BalancerTarget {
@@ -39,7 +42,9 @@ export class Target implements BalancerTarget {
   reason: string;
   /** When the target last became healthy (ms, monotonic), for slow start. */
   healthySinceMs: number;
-  readonly pool: UpstreamPool;
+  /** Connections to the target (HTTP/1.1 or HTTP/2 per the group's transport). */
+  pool: TargetPool;
+  #transportKey: string;
   /** Open WebSocket tunnels to this target (closed when draining ends). */
   readonly tunnels: Set<Socket>;
 
@@ -57,7 +62,9 @@ export class Target implements BalancerTarget {
     this.checksDisabled = false;
     this.reason = 'awaiting first health check';
     this.healthySinceMs = 0;
-    this.pool = new UpstreamPool(host, port, pool.connectTimeoutMs);
+    const transport = pool.transport ?? HTTP1_TRANSPORT;
+    this.pool = createTargetPool(host, port, pool.connectTimeoutMs, transport);
+    this.#transportKey = transport.key;
     this.tunnels = new Set();
   }
 
@@ -68,6 +75,20 @@ export class Target implements BalancerTarget {
     if (this.checksDisabled) return 'healthy';
     if (this.activeHealthy === null) return 'initial';
     return this.activeHealthy ? 'healthy' : 'unhealthy';
+  }
+
+  /**
+   * A reload changed how the group talks to its targets: new requests use a new pool; the old
+   * one's idle connections close, and requests in flight on it finish there.
+   */
+  setTransport(transport: TargetTransport, connectTimeoutMs: number): void {
+    if (transport.key === this.#transportKey) {
+      this.pool.connectTimeoutMs = connectTimeoutMs;
+      return;
+    }
+    this.pool.closeIdle();
+    this.pool = createTargetPool(this.host, this.port, connectTimeoutMs, transport);
+    this.#transportKey = transport.key;
   }
 
   /** Healthy and accepting new requests. */
