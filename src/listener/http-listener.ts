@@ -16,7 +16,7 @@ import { ClientConnection } from './http-connection.js';
 import type { Downstream } from '../proxy/downstream.js';
 import type { ClientRequest } from './client-request.js';
 import type { ListenerContext } from './listener-context.js';
-import type { Listener } from './listener.js';
+import { boundPort, listenOn, type Listener } from './listener.js';
 import type { HttpParseError } from '../proxy/http-parser.js';
 import type { ProxyErrorKind } from '../proxy/errors.js';
 import { dispatchRequest, readFraming, type DispatchContext, type DesyncOutcome } from '../proxy/dispatch.js';
@@ -100,24 +100,16 @@ export class HttpListener implements Listener, ListenerContext {
 
   /** The port actually bound (differs from the config when it says 0). */
   get port(): number {
-    const a = this.server.address();
-    return a !== null && typeof a === 'object' ? a.port : this.listener.port;
+    return boundPort(this.server, this.listener.port);
   }
 
   get connectionCount(): number {
     return this.connections.size;
   }
 
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once('error', onError);
-      this.server.listen({ host: this.listener.host, port: this.listener.port, backlog: 4096 }, () => {
-        this.server.off('error', onError);
-        this.#dc = this.#dispatchContext(this.port);
-        resolve();
-      });
-    });
+  async listen(): Promise<void> {
+    await listenOn(this.server, this.listener.host, this.listener.port);
+    this.#dc = this.#dispatchContext(this.port);
   }
 
   /** Reload: requests that start from now on use `next`. */

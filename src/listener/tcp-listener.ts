@@ -12,7 +12,7 @@ import net from 'node:net';
 import type { CompiledListener } from '../config/compile.js';
 import { DEFAULTS } from '../config/defaults.js';
 import type { Logger } from '../observability/logger.js';
-import type { Listener } from './listener.js';
+import { boundPort, listenOn, type Listener } from './listener.js';
 import type { ListenerHooks } from './http-listener.js';
 import { TcpRelay, type TcpRelayOwner } from './tcp-relay.js';
 
@@ -41,23 +41,15 @@ export class TcpListener implements Listener, TcpRelayOwner {
   }
 
   get port(): number {
-    const a = this.server.address();
-    return a !== null && typeof a === 'object' ? a.port : this.listener.port;
+    return boundPort(this.server, this.listener.port);
   }
 
   get connectionCount(): number {
     return this.relays.size;
   }
 
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once('error', onError);
-      this.server.listen({ host: this.listener.host, port: this.listener.port, backlog: 4096 }, () => {
-        this.server.off('error', onError);
-        resolve();
-      });
-    });
+  async listen(): Promise<void> {
+    await listenOn(this.server, this.listener.host, this.listener.port);
   }
 
   update(next: CompiledListener): void {
