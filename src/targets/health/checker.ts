@@ -13,9 +13,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ResolvedHealthCheck, ResolvedTargetGroup } from '../../config/defaults.js';
+import type { ProtocolVersion } from '../../config/types.js';
 import type { Target, TargetState } from '../target.js';
 import { HealthStateMachine, type HealthVerdict } from './state-machine.js';
 import { HttpProbe } from './http-probe.js';
+import { H2Probe } from './h2-probe.js';
 import { TcpProbe } from './tcp-probe.js';
 import { PROBE_PASSED, type HealthProbe, type ProbeResult } from './probe.js';
 
@@ -37,12 +39,16 @@ export interface HealthCheckerOptions {
   readonly onTransition?: (target: Target, from: TargetState, to: TargetState) => void;
 }
 
-/** Builds the probe for a health check config, keyed by protocol (HTTP, HTTPS, TCP). */
-export function createHealthProbe(hc: ResolvedHealthCheck): HealthProbe {
+/**
+ * Builds the probe for a health check config, keyed by protocol (HTTP, HTTPS, TCP). HTTP(S)
+ * checks of a group spoken to in HTTP/2 use HTTP/2 (gRPC-shaped for GRPC groups).
+ */
+export function createHealthProbe(hc: ResolvedHealthCheck, version: ProtocolVersion = 'HTTP1'): HealthProbe {
   const timeoutMs = hc.timeoutSeconds * 1000;
   switch (hc.protocol) {
     case 'HTTP':
     case 'HTTPS':
+      if (version !== 'HTTP1') return new H2Probe({ tls: hc.protocol === 'HTTPS', grpc: version === 'GRPC', path: hc.path, matcher: hc.matcher, timeoutMs });
       return new HttpProbe({ tls: hc.protocol === 'HTTPS', path: hc.path, matcher: hc.matcher, timeoutMs });
     case 'TCP':
       return new TcpProbe({ timeoutMs });
@@ -69,6 +75,8 @@ export class HealthChecker {
   readonly #entries: Map<string, Entry>;
   #hc: ResolvedHealthCheck;
   #probe: HealthProbe;
+  /** The group's protocolVersion the probe was built for (HTTP/2 groups get HTTP/2 probes). */
+  #version: ProtocolVersion;
   #running: boolean;
   #abort: AbortController;
 
@@ -79,7 +87,8 @@ export class HealthChecker {
     this.#onTransition = opts.onTransition ?? null;
     this.#entries = new Map();
     this.#hc = group.spec.healthCheck;
-    this.#probe = createHealthProbe(this.#hc);
+    this.#version = group.spec.protocolVersion;
+    this.#probe = createHealthProbe(this.#hc, this.#version);
     this.#running = false;
     this.#abort = new AbortController();
   }
@@ -119,8 +128,13 @@ export class HealthChecker {
     const next = this.#group.spec.healthCheck;
     const prev = this.#hc;
     this.#hc = next;
+    const version = this.#group.spec.protocolVersion;
+    if (version !== this.#version) {
+      this.#version = version;
+      this.#probe = createHealthProbe(next, version);
+    }
     if (!sameHealthCheck(prev, next)) {
-      this.#probe = createHealthProbe(next);
+      this.#probe = createHealthProbe(next, version);
       for (const e of this.#entries.values()) e.machine.setThresholds(next);
       if (next.intervalSeconds !== prev.intervalSeconds && this.#running) {
         for (const e of this.#entries.values()) this.#schedule(e, this.#firstDelayMs());

@@ -61,6 +61,12 @@ describe('explain --admin', () => {
       5000,
       'app: a and b healthy, the dead target unhealthy',
     );
+    const down = lb.sy.groups.get('down')!;
+    await waitFor(
+      () => [...down.targets.values()].every((t) => t.state === 'unhealthy'),
+      5000,
+      'down: its only target unhealthy',
+    );
   });
 
   after(async () => {

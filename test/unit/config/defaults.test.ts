@@ -115,6 +115,7 @@ test('target group defaults', () => {
     responseTimeoutMs: 60000,
     retryIdempotentRequests: false,
     proxyProtocol: 'off',
+    tls: { verify: true, ca: null, servername: null },
   });
   assert.deepEqual(b?.hashOn, { sourceIp: true });
   assert.deepEqual(b?.targets, []);
