@@ -24,7 +24,7 @@ export async function runQuickstart(out: (s: string) => void, err: (s: string) =
   printStartup(sy, out);
   const web = [...sy.listeners.values()][0];
   out('');
-  out(`Try it:  curl -s http://127.0.0.1:${web?.port ?? 8080}/hello   (run it twice: backend-a, then backend-b)`);
+  out(`Try it:  curl -s http://127.0.0.1:${web?.port ?? 8080}/hello   (run it twice: backend-a and backend-b take turns)`);
   out(`         curl -s http://127.0.0.1:${sy.adminPort ?? 9090}/api/v1/status`);
   out('Stop with Ctrl-C.');
   installSignals(sy, err, async () => {
