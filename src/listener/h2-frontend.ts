@@ -99,8 +99,14 @@ export class H2Frontend {
     for (const s of this.#sessions) s.close();
   }
 
+  /** The shutdown deadline: every session and its connection go, whatever the peer does. */
   destroyAll(): void {
-    for (const s of this.#sessions) s.destroy();
+    for (const s of this.#sessions) {
+      const state = this.#state.get(s);
+      s.destroy();
+      // session.destroy() ends the socket gracefully, which a peer that never closes can hold.
+      state?.socket.destroy();
+    }
   }
 
   #onSession(session: http2.ServerHttp2Session): void {
@@ -162,7 +168,7 @@ export class H2Frontend {
       state.resetWindowStartMs = now;
       state.resetsInWindow = 0;
     }
-    if (++state.resetsInWindow > RAPID_RESET_LIMIT) calm(session);
+    if (++state.resetsInWindow > RAPID_RESET_LIMIT) calm(session, state);
   }
 
   #countControlFrame(session: http2.ServerHttp2Session, state: SessionState): void {
@@ -171,7 +177,7 @@ export class H2Frontend {
       state.controlWindowStartMs = now;
       state.controlFramesInWindow = 0;
     }
-    if (++state.controlFramesInWindow > CONTROL_FRAME_LIMIT) calm(session);
+    if (++state.controlFramesInWindow > CONTROL_FRAME_LIMIT) calm(session, state);
   }
 }
 
@@ -180,16 +186,17 @@ const CALM_GRACE_MS = 1000;
 
 /**
  * Ends an abusive session: GOAWAY ENHANCE_YOUR_CALM (no new stream is processed), then the
- * connection closes once its open streams are done, or after CALM_GRACE_MS. A bare destroy()
- * from inside nghttp2's stream-close callback (where resets are counted) leaves the peer
- * without the GOAWAY and the socket open, so the session is closed rather than destroyed.
+ * connection closes once its open streams are done, or is cut after CALM_GRACE_MS. A bare
+ * session.destroy() from inside nghttp2's stream-close callback (where resets are counted)
+ * leaves the peer without the GOAWAY and the socket open, so the session is closed instead.
  */
-function calm(session: http2.ServerHttp2Session): void {
+function calm(session: http2.ServerHttp2Session, state: SessionState): void {
   if (session.destroyed || session.closed) return;
   session.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
   session.close();
   setTimeout(() => {
     if (!session.destroyed) session.destroy();
+    state.socket.destroy();
   }, CALM_GRACE_MS).unref();
 }
 

@@ -16,6 +16,7 @@
  * the exchange replays it on a fresh session. Never throws; handler callbacks are never called
  * from inside `sendHead`.
  */
+import { STATUS_CODES } from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -144,6 +145,8 @@ class H2Session {
   streams: number;
   #waiting: H2UpstreamStream[];
   #tcpConnected: boolean;
+  /** Over TLS (a failure after the TCP connect is the handshake's). */
+  readonly #tls: boolean;
   #connectTimer: NodeJS.Timeout | null;
   #idleTimer: NodeJS.Timeout | null;
   /** Why the session failed, for streams that learn of it only through 'close'. */
@@ -156,6 +159,7 @@ class H2Session {
     this.streams = 0;
     this.#waiting = [];
     this.#tcpConnected = false;
+    this.#tls = tlsOptions !== null;
     this.#idleTimer = null;
     this.#failure = null;
     const authority = `${pool.scheme}://${net.isIPv6(pool.host) ? `[${pool.host}]` : pool.host}:${pool.port}`;
@@ -256,7 +260,7 @@ class H2Session {
     let kind: ProxyErrorKind;
     if (this.ready) kind = code === 'ERR_HTTP2_ERROR' || code === 'ERR_HTTP2_SESSION_ERROR' ? ProxyErrors.BAD_RESPONSE : ProxyErrors.RESET;
     else if (code === 'ECONNREFUSED') kind = ProxyErrors.CONNECT_REFUSED;
-    else if (this.#tcpConnected) kind = ProxyErrors.TLS_HANDSHAKE;
+    else if (this.#tcpConnected && this.#tls) kind = ProxyErrors.TLS_HANDSHAKE;
     else kind = ProxyErrors.CONNECT_FAILED;
     this.#failure ??= kind;
     this.#failAll(kind, err);
@@ -404,12 +408,14 @@ export class H2UpstreamStream implements UpstreamLink {
 
   #onInformational(h: http2.IncomingHttpHeaders): void {
     const status = Number(h[':status']);
-    if (status >= 100 && status < 200) this.#handler?.onResponseHead(status, '', fieldList(h), 1, true, false);
+    if (status >= 100 && status < 200) this.#handler?.onResponseHead(status, STATUS_CODES[status] ?? '', fieldList(h), 1, true, false);
   }
 
   #onResponse(h: http2.IncomingHttpHeaders): void {
     this.#responded = true;
-    this.#handler?.onResponseHead(Number(h[':status']), '', fieldList(h), 1, true, false);
+    // HTTP/2 has no reason phrase: HTTP/1.1 clients get the standard one.
+    const status = Number(h[':status']);
+    this.#handler?.onResponseHead(status, STATUS_CODES[status] ?? '', fieldList(h), 1, true, false);
   }
 
   #onEnd(): void {

@@ -185,14 +185,14 @@ class FieldList implements FieldSink {
 
 /** Renders each field straight into the head, so HTTP/1.1 pays for no intermediate list. */
 class HeadLines implements FieldSink {
-  head: string;
-  constructor(start: string) {
-    this.head = start;
-  }
+  head = '';
   add(name: string, value: string): void {
     this.head += name + ': ' + value + '\r\n';
   }
 }
+
+/** One renderer serves every request: buildRequestHead is synchronous and not re-entrant. */
+const headLines = new HeadLines();
 
 /** Emits every field (see requestFields) into `fields`; returns the X-Request-Id. */
 function collectRequestFields(c: RequestHeadContext, fields: FieldSink): string {
@@ -271,9 +271,11 @@ function pushHeaderLines(fields: FieldSink, lines: string): void {
 
 /** Renders the HTTP/1.1 request head sent to the target. Returns it and the X-Request-Id used. */
 export function buildRequestHead(c: RequestHeadContext): { head: string; requestId: string } {
-  const lines = new HeadLines(c.method + ' ' + c.target + ' HTTP/1.1\r\n');
+  const lines = headLines;
+  lines.head = c.method + ' ' + c.target + ' HTTP/1.1\r\n';
   const requestId = collectRequestFields(c, lines);
   let head = lines.head;
+  lines.head = '';
   if (c.websocket) head += 'connection: upgrade\r\n';
   if (c.framing === 'chunked') head += 'transfer-encoding: chunked\r\n';
   else if (c.framing !== null) head += 'content-length: ' + c.framing + '\r\n';

@@ -6,7 +6,7 @@
  * replaced by rename is seen too), without dropping connections: a new handshake uses the new
  * certificate, open connections keep theirs. A change that fails to load is logged and the old
  * certificate stays. Also renders the `x-client-cert-*` headers; the listener strips any such
- * header a client sent, so targets can trust them (docs/decisions/0007-https-http2-grpc.md).
+ * header a client sent, so targets can trust them (docs/decisions/0013-https-http2-grpc.md).
  */
 import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
 import type { Server as TlsServer, TLSSocket, TlsOptions } from 'node:tls';

@@ -349,6 +349,43 @@ describe('HTTP/2 edge limits', () => {
   });
 });
 
+describe('HTTP/2 and shutdown', () => {
+  it('shutdown sends GOAWAY, lets a stream finish within shutdownTimeoutSeconds, then cuts what is left', async () => {
+    const held = new Map<string, http.ServerResponse>();
+    const target = await startHttpTarget('t', {
+      streaming: (req, res) => {
+        req.resume();
+        held.set(req.url ?? '', res);
+      },
+    });
+    const sy = await startSwitchyard(routedConfig(target.port, { shutdownTimeoutSeconds: 0.5 }));
+    try {
+      const finishing = await h2connect(sy.port());
+      const stuck = await h2connect(sy.port());
+      const goaway = new Promise<void>((resolve) => finishing.once('goaway', () => resolve()));
+      const done = h2request(finishing, { path: '/finishes' });
+      const cut = h2request(stuck, { path: '/never' }).then(
+        () => 'answered',
+        () => 'cut',
+      );
+      await waitFor(() => held.size === 2, 5000, 'both requests at the target');
+      const started = performance.now();
+      const closing = sy.close();
+      await within(goaway, 2000, 'GOAWAY on shutdown');
+      held.get('/finishes')!.end('finished');
+      assert.equal((await done).text, 'finished');
+      await within(closing, 5000, 'shutdown');
+      assert.ok(performance.now() - started < 3000);
+      assert.equal(await within(cut, 3000, 'the stuck stream'), 'cut');
+      finishing.destroy();
+      stuck.destroy();
+    } finally {
+      await sy.close();
+      await target.close();
+    }
+  });
+});
+
 describe('HTTP/2 flood protection', () => {
   let target: HttpTarget;
   let sy: Awaited<ReturnType<typeof startSwitchyard>>;

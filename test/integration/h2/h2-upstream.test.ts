@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import http2 from 'node:http2';
 import { createHash, randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Config, TargetGroupConfig } from '../../../src/config/types.js';
 import { CertDir, type CertFiles } from '../harness/certs.js';
 import { h2close, h2connect, h2request } from '../harness/h2-client.js';
@@ -342,6 +342,23 @@ describe('HTTP2 target group: sessions and failures', () => {
     try {
       for (let i = 0; i < 6; i++) assert.equal((await request(sy.port(), { path: `/r${i}` })).status, 200);
       assert.ok(target.sessions >= 3, `${target.sessions} sessions`);
+    } finally {
+      await sy.close();
+      await target.close();
+    }
+  });
+
+  it('a session whose connection drops is replaced', async () => {
+    const target = await startH2Target();
+    const sockets: Socket[] = [];
+    target.server.on('connection', (s: Socket) => sockets.push(s));
+    const sy = await startSwitchyard(simple(target.port));
+    try {
+      assert.equal((await request(sy.port(), { path: '/a' })).status, 200);
+      for (const s of sockets) s.destroy();
+      await waitFor(() => target.open.size === 0, 3000, 'connection gone');
+      assert.equal((await request(sy.port(), { path: '/b' })).status, 200);
+      assert.equal(target.sessions, 2);
     } finally {
       await sy.close();
       await target.close();

@@ -130,6 +130,24 @@ describe('HTTP/1.1 over TLS to targets', () => {
   });
 });
 
+it('a failed handshake is a connect failure: the request is retried on another target', async () => {
+  const bad = await startTlsTarget(selfSigned);
+  const good = await startTlsTarget(signed);
+  const sy = await startSwitchyard({
+    listeners: [listener('web', { forward: { targetGroup: 'g' } })],
+    targetGroups: [group('g', [bad.port, good.port], { protocol: 'HTTPS', tls: { ca: ca.certFile, servername: 'backend.internal' } })],
+  });
+  try {
+    for (let i = 0; i < 4; i++) assert.equal((await request(sy.port(), { path: `/r${i}` })).status, 200);
+    assert.equal(bad.requests, 0);
+    assert.equal(good.requests, 4);
+  } finally {
+    await sy.close();
+    await bad.close();
+    await good.close();
+  }
+});
+
 it('tls.verify false accepts a self-signed certificate', async () => {
   const target = await startTlsTarget(selfSigned);
   const sy = await via(target.port, { tls: { verify: false } });
