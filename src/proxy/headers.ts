@@ -166,36 +166,20 @@ export interface RequestHeadContext {
  * (`buildRequestHead`) adds them, HTTP/2 has neither. Returns the X-Request-Id used too.
  */
 export function requestFields(c: RequestHeadContext): { fields: string[]; requestId: string } {
-  const sink = new FieldList();
-  const requestId = collectRequestFields(c, sink);
-  return { fields: sink.fields, requestId };
+  const fields: string[] = [];
+  emitRequestFields(c, fields, '');
+  return { fields, requestId: emittedRequestId };
 }
 
-/** Where collectRequestFields puts each field: a list (HTTP/2) or head lines (HTTP/1.1). */
-interface FieldSink {
-  add(name: string, value: string): void;
-}
+/** The X-Request-Id of the last emitRequestFields call (it is synchronous). */
+let emittedRequestId = '';
 
-class FieldList implements FieldSink {
-  readonly fields: string[] = [];
-  add(name: string, value: string): void {
-    this.fields.push(name, value);
-  }
-}
-
-/** Renders each field straight into the head, so HTTP/1.1 pays for no intermediate list. */
-class HeadLines implements FieldSink {
-  head = '';
-  add(name: string, value: string): void {
-    this.head += name + ': ' + value + '\r\n';
-  }
-}
-
-/** One renderer serves every request: buildRequestHead is synchronous and not re-entrant. */
-const headLines = new HeadLines();
-
-/** Emits every field (see requestFields) into `fields`; returns the X-Request-Id. */
-function collectRequestFields(c: RequestHeadContext, fields: FieldSink): string {
+/**
+ * The one walk over the client's fields both wire formats share: each field goes to `list`
+ * when given (HTTP/2), else is rendered onto `head` (HTTP/1.1, no intermediate list or call per
+ * field on the hot path). Returns `head`; sets `emittedRequestId`.
+ */
+function emitRequestFields(c: RequestHeadContext, list: string[] | null, head: string): string {
   const raw = c.rawHeaders;
   const named = connectionTokens(raw);
   const drop = c.rules.drop;
@@ -217,7 +201,8 @@ function collectRequestFields(c: RequestHeadContext, fields: FieldSink): string 
       case H.TE:
         // Only "trailers" survives (RFC 9110 §7.6.1; SPEC §4).
         if (!/(^|,)\s*trailers\s*(,|$)/i.test(value)) continue;
-        fields.add('te', 'trailers');
+        if (list === null) head += 'te: trailers\r\n';
+        else list.push('te', 'trailers');
         continue;
       case H.X_FORWARDED_FOR:
         if (c.xForwardedFor === 'preserve') break;
@@ -243,39 +228,47 @@ function collectRequestFields(c: RequestHeadContext, fields: FieldSink): string 
       const lower = name.toLowerCase();
       if (drop.has(lower) || (named !== null && named.has(lower)) || (c.reserved !== null && c.reserved.has(lower))) continue;
     }
-    fields.add(name, value);
+    if (list === null) head += name + ': ' + value + '\r\n';
+    else list.push(name, value);
   }
-  if (!c.preserveHost || !hostSeen) fields.add('host', c.targetAuthority);
-  if (c.xForwardedFor === 'append') fields.add('x-forwarded-for', xff === '' ? c.clientIp : xff + ', ' + c.clientIp);
-  fields.add('x-forwarded-proto', c.listenerProto);
-  fields.add('x-forwarded-port', c.listenerPort);
   if (requestId === '') requestId = randomUUID();
-  fields.add('x-request-id', requestId);
+  emittedRequestId = requestId;
+  const forwardedFor = c.xForwardedFor === 'append' ? (xff === '' ? c.clientIp : xff + ', ' + c.clientIp) : null;
   const set = c.rules.set;
-  for (let i = 0; i < set.length; i++) fields.add(set[i]![0], set[i]![1]);
-  if (c.extra !== '') pushHeaderLines(fields, c.extra);
-  return requestId;
+  if (list === null) {
+    if (!c.preserveHost || !hostSeen) head += 'host: ' + c.targetAuthority + '\r\n';
+    if (forwardedFor !== null) head += 'x-forwarded-for: ' + forwardedFor + '\r\n';
+    head += 'x-forwarded-proto: ' + c.listenerProto + '\r\nx-forwarded-port: ' + c.listenerPort + '\r\n';
+    head += 'x-request-id: ' + requestId + '\r\n';
+    for (let i = 0; i < set.length; i++) head += set[i]![0] + ': ' + set[i]![1] + '\r\n';
+    // Switchyard's own lines, already rendered.
+    if (c.extra !== '') head += c.extra;
+    return head;
+  }
+  if (!c.preserveHost || !hostSeen) list.push('host', c.targetAuthority);
+  if (forwardedFor !== null) list.push('x-forwarded-for', forwardedFor);
+  list.push('x-forwarded-proto', c.listenerProto, 'x-forwarded-port', c.listenerPort, 'x-request-id', requestId);
+  for (let i = 0; i < set.length; i++) list.push(set[i]![0], set[i]![1]);
+  if (c.extra !== '') pushHeaderLines(list, c.extra);
+  return head;
 }
 
-/** Emits "name: value\r\n" lines (Switchyard's own extra fields) as name/value pairs. */
-function pushHeaderLines(fields: FieldSink, lines: string): void {
+/** Appends "name: value\r\n" lines (Switchyard's own extra fields) as name/value pairs. */
+function pushHeaderLines(list: string[], lines: string): void {
   let start = 0;
   while (start < lines.length) {
     let end = lines.indexOf('\r\n', start);
     if (end < 0) end = lines.length;
     const colon = lines.indexOf(': ', start);
-    if (colon > start && colon < end) fields.add(lines.slice(start, colon), lines.slice(colon + 2, end));
+    if (colon > start && colon < end) list.push(lines.slice(start, colon), lines.slice(colon + 2, end));
     start = end + 2;
   }
 }
 
 /** Renders the HTTP/1.1 request head sent to the target. Returns it and the X-Request-Id used. */
 export function buildRequestHead(c: RequestHeadContext): { head: string; requestId: string } {
-  const lines = headLines;
-  lines.head = c.method + ' ' + c.target + ' HTTP/1.1\r\n';
-  const requestId = collectRequestFields(c, lines);
-  let head = lines.head;
-  lines.head = '';
+  let head = emitRequestFields(c, null, c.method + ' ' + c.target + ' HTTP/1.1\r\n');
+  const requestId = emittedRequestId;
   if (c.websocket) head += 'connection: upgrade\r\n';
   if (c.framing === 'chunked') head += 'transfer-encoding: chunked\r\n';
   else if (c.framing !== null) head += 'content-length: ' + c.framing + '\r\n';
