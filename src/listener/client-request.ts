@@ -14,6 +14,13 @@ export interface BodySink {
   abort(): void;
 }
 
+/**
+ * Request body bytes held while no target connection is ready (connecting, retrying); beyond
+ * it the client is not read until a target takes the body, so a slow connect cannot make
+ * Switchyard buffer an upload.
+ */
+export const HELD_BODY_LIMIT = 65536;
+
 export class ClientRequest {
   readonly method: string;
   readonly url: string;
@@ -33,6 +40,10 @@ export class ClientRequest {
   chunked: boolean;
   /** Body chunks not yet handed to a sink. */
   bodyChunks: Buffer[];
+  /** Bytes in bodyChunks. */
+  heldBytes: number;
+  /** Reading was paused because too much body was held before a target was ready. */
+  holdPaused: boolean;
   bodyBytes: number;
   bodyComplete: boolean;
   sink: BodySink | null;
@@ -92,6 +103,8 @@ export class ClientRequest {
     this.contentLength = -1;
     this.chunked = false;
     this.bodyChunks = [];
+    this.heldBytes = 0;
+    this.holdPaused = false;
     this.bodyBytes = 0;
     this.bodyComplete = false;
     this.sink = null;
@@ -122,10 +135,23 @@ export class ClientRequest {
   }
 
   /** Moves the held body chunks to `sink` and streams the rest straight to it. */
+  /**
+   * Holds a body chunk that arrived before a target was ready. Returns true when the held bytes
+   * passed HELD_BODY_LIMIT and the caller must stop reading (the sink resumes it on attach).
+   */
+  hold(chunk: Buffer): boolean {
+    this.bodyChunks.push(chunk);
+    this.heldBytes += chunk.length;
+    if (this.heldBytes <= HELD_BODY_LIMIT || this.holdPaused) return false;
+    this.holdPaused = true;
+    return true;
+  }
+
   attach(sink: BodySink): void {
     this.sink = sink;
     const held = this.bodyChunks;
     this.bodyChunks = [];
+    this.heldBytes = 0;
     for (let i = 0; i < held.length; i++) sink.onBody(held[i]!);
     if (this.bodyComplete) sink.onBodyEnd();
   }

@@ -278,7 +278,7 @@ class H2StreamDownstream implements Downstream {
           return;
         }
         if (req.sink !== null) req.sink.onBody(chunk);
-        else req.bodyChunks.push(chunk);
+        else if (req.hold(chunk)) this.pauseReading();
       });
       stream.on('end', () => {
         req.bodyComplete = true;

@@ -565,7 +565,7 @@ export class ClientConnection implements Downstream {
           return;
         }
         if (req.sink !== null) req.sink.onBody(chunk);
-        else req.bodyChunks.push(chunk);
+        else if (req.hold(chunk)) this.pauseReading();
       }
       this.#bodyTimer();
     };

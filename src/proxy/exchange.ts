@@ -59,6 +59,8 @@ export class Exchange implements UpstreamHandler, BodySink {
   #body: Buffer[] | null;
   #bodyLength: number;
   #bodySent: boolean;
+  /** The client is paused until the target connection drains. */
+  #awaitingDrain: boolean;
   #responseHead: boolean;
   #responseDone: boolean;
   #timer: NodeJS.Timeout | null;
@@ -83,6 +85,7 @@ export class Exchange implements UpstreamHandler, BodySink {
     this.#body = [];
     this.#bodyLength = 0;
     this.#bodySent = false;
+    this.#awaitingDrain = false;
     this.#responseHead = false;
     this.#responseDone = false;
     this.#timer = null;
@@ -159,7 +162,15 @@ export class Exchange implements UpstreamHandler, BodySink {
       for (let i = 0; i < resend.length; i++) this.#writeBody(resend[i]!);
     }
     // Chunks held while no target was ready, then the rest as it arrives.
+    // A paused client (too much body held, or backpressure from a previous connection) resumes
+    // once this connection has taken what was held, unless it pushes back in turn.
+    const wasHeldBack = req.holdPaused || this.#awaitingDrain;
+    this.#awaitingDrain = false;
     req.attach(this);
+    if (wasHeldBack) {
+      req.holdPaused = false;
+      if (!this.#awaitingDrain) this.#conn.resumeReading();
+    }
     conn.socket.uncork();
     this.#armResponseTimer();
   }
@@ -293,9 +304,13 @@ export class Exchange implements UpstreamHandler, BodySink {
       this.#conn.pauseReading();
       return;
     }
-    if (!this.#writeBody(chunk) && this.#upstream !== null) {
+    if (!this.#writeBody(chunk) && this.#upstream !== null && !this.#awaitingDrain) {
+      this.#awaitingDrain = true;
       this.#conn.pauseReading();
-      this.#upstream.socket.once('drain', () => this.#conn.resumeReading());
+      this.#upstream.socket.once('drain', () => {
+        this.#awaitingDrain = false;
+        this.#conn.resumeReading();
+      });
     }
   }
 
