@@ -17,6 +17,7 @@ import { RequestView } from '../router/request-view.js';
 import { normalizePath, splitTarget } from '../router/path-normalize.js';
 import { ProxyErrors } from './errors.js';
 import { H, countForwardedFor, headerCode } from './headers.js';
+import { chooseTargetGroup } from '../actions/choose-target-group.js';
 import { Exchange, type ExchangeOptions } from './exchange.js';
 import { hashKeyOf } from '../targets/hash-key.js';
 import { protocolFits } from './grpc.js';
@@ -177,19 +178,15 @@ function runAction(conn: Downstream, req: ClientRequest, action: CompiledAction,
   }
 }
 
-function chooseGroup(action: CompiledForward): TargetGroupRuntime {
-  const groups = action.groups;
-  if (groups.length === 1) return groups[0]!;
-  const draw = Math.random() * action.totalWeight;
-  const cumulative = action.cumulativeWeights;
-  for (let i = 0; i < cumulative.length; i++) if (draw < cumulative[i]!) return groups[i]!;
-  return groups[groups.length - 1]!;
+/** The plain weighted draw, as the sticky choice's fallback. */
+function drawGroup(action: CompiledForward): TargetGroupRuntime {
+  return chooseTargetGroup(action);
 }
 
 function forward(conn: Downstream, req: ClientRequest, action: CompiledForward, view: RequestView, dc: DispatchContext): void {
   // Group stickiness only for forwards that have it (compiled null otherwise): no cookie read.
   const sticky = action.groupStickiness;
-  const group = sticky === null ? chooseGroup(action) : chooseStickyGroup(action, chooseGroup, sticky, view, dc.proto === 'https', req);
+  const group = sticky === null ? chooseTargetGroup(action) : chooseStickyGroup(action, drawGroup, sticky, view, dc.proto === 'https', req);
   req.targetGroup = group.name;
   // gRPC only to GRPC groups, and nothing else to them (SPEC §5: 464).
   if (!protocolFits(req, group.spec.protocolVersion)) return conn.replyError(req, ProxyErrors.INCOMPATIBLE_PROTOCOL);
