@@ -13,60 +13,33 @@
  * flight the shares are exactly those of `weighted_random`; comparing in-flight per weight keeps
  * a heavy target from being starved for carrying its larger share.
  *
- * Owns: the cumulative weights of one target group, built in `refresh()`. `inFlight` is the
+ * Owns: the pairwise choice over the shared WeightedTable (built in `refresh()`). `inFlight` is the
  * caller's counter, read live at each pick. No I/O; never throws.
  */
-import {
-  type Balancer,
-  type BalancerDeps,
-  type BalancerTarget,
-  type PickContext,
-  randomIndex,
-  weightedCandidates,
-} from './balancer.js';
+import type { Balancer, BalancerDeps, BalancerTarget, PickContext } from './balancer.js';
+import { randomIndex } from './balancer.js';
 import type { Random } from '../../util/random.js';
+import { WeightedTable } from './weighted-table.js';
 
-const EMPTY = new Float64Array(0);
 /** Rejection draws tried on the retry path before scanning for the non-excluded targets. */
 const REJECTION_TRIES = 4;
 
 /** Two weighted random candidates; the one with fewer requests in flight per weight wins. */
 export class PowerOfTwoBalancer<T extends BalancerTarget = BalancerTarget> implements Balancer<T> {
   readonly #random: Random;
-  #targets: readonly T[];
-  #weights: Float64Array;
-  /** `cumulative[i]` = weights[0] + … + weights[i]. */
-  #cumulative: Float64Array;
-  #total: number;
-  /** Every weight is equal: draws are plain indexes. */
-  #uniform: boolean;
+  readonly #table: WeightedTable<T>;
 
   constructor(deps: BalancerDeps) {
     this.#random = deps.random;
-    this.#targets = [];
-    this.#weights = EMPTY;
-    this.#cumulative = EMPTY;
-    this.#total = 0;
-    this.#uniform = true;
+    this.#table = new WeightedTable<T>();
   }
 
   refresh(usable: readonly T[]): void {
-    const { targets, weights, total, allEqual } = weightedCandidates(usable);
-    const cumulative = new Float64Array(targets.length);
-    let sum = 0;
-    for (let i = 0; i < targets.length; i++) {
-      sum += weights[i]!;
-      cumulative[i] = sum;
-    }
-    this.#targets = targets;
-    this.#weights = weights;
-    this.#cumulative = cumulative;
-    this.#total = total;
-    this.#uniform = allEqual;
+    this.#table.rebuild(usable);
   }
 
   pick(_ctx: PickContext, exclude: ReadonlySet<string> | null): T | undefined {
-    const targets = this.#targets;
+    const targets = this.#table.targets;
     const n = targets.length;
     if (n === 0) return undefined;
     if (n === 1) {
@@ -80,24 +53,23 @@ export class PowerOfTwoBalancer<T extends BalancerTarget = BalancerTarget> imple
 
   /** One weighted draw over every target. */
   #drawFirst(): number {
-    return this.#uniform
-      ? randomIndex(this.#random, this.#targets.length)
-      : this.#search(this.#random() * this.#total);
+    return this.#table.draw(this.#random);
   }
 
   /** One weighted draw over every target but `a` (n ≥ 2). */
   #drawOther(a: number): number {
-    const n = this.#targets.length;
-    if (this.#uniform) {
+    const table = this.#table;
+    const n = table.targets.length;
+    if (table.uniform) {
       const b = randomIndex(this.#random, n - 1);
       return b >= a ? b + 1 : b;
     }
     // Map [0, total − w_a) around a's segment of the cumulative weights.
-    const wa = this.#weights[a]!;
-    const start = this.#cumulative[a]! - wa;
-    let r = this.#random() * (this.#total - wa);
+    const wa = table.weights[a]!;
+    const start = table.cumulative[a]! - wa;
+    let r = this.#random() * (table.total - wa);
     if (!(r < start)) r += wa;
-    const b = this.#search(r);
+    const b = table.search(r);
     // Only an out-of-contract random (NaN, ≥ 1) or rounding lands on a itself.
     return b === a ? (a + 1 === n ? 0 : a + 1) : b;
   }
@@ -109,14 +81,14 @@ export class PowerOfTwoBalancer<T extends BalancerTarget = BalancerTarget> imple
    * distribution over the non-excluded targets. No allocation.
    */
   #pickExcluding(exclude: ReadonlySet<string>): T | undefined {
-    const targets = this.#targets;
+    const targets = this.#table.targets;
     let a = -1;
     for (let k = 0; k < REJECTION_TRIES && a < 0; k++) {
       const i = this.#drawFirst();
       if (!exclude.has(targets[i]!.id)) a = i;
     }
     if (a < 0) {
-      a = this.#drawAmong(exclude, -1);
+      a = this.#table.drawExcluding(this.#random, exclude, -1);
       if (a < 0) return undefined;
     }
     let b = -1;
@@ -125,54 +97,17 @@ export class PowerOfTwoBalancer<T extends BalancerTarget = BalancerTarget> imple
       if (!exclude.has(targets[j]!.id)) b = j;
     }
     if (b < 0) {
-      b = this.#drawAmong(exclude, a);
+      b = this.#table.drawExcluding(this.#random, exclude, a);
       if (b < 0) return targets[a]; // a is the only target left.
     }
     return this.#better(a, b);
   }
 
-  /**
-   * A weighted draw over the targets that are neither in `exclude` nor `skip`, by scanning;
-   * -1 when there are none. O(n).
-   */
-  #drawAmong(exclude: ReadonlySet<string>, skip: number): number {
-    const targets = this.#targets;
-    const weights = this.#weights;
-    let remaining = 0;
-    for (let i = 0; i < targets.length; i++) {
-      if (i !== skip && !exclude.has(targets[i]!.id)) remaining += weights[i]!;
-    }
-    if (remaining === 0) return -1;
-    const r = this.#random() * remaining;
-    let last = -1;
-    let sum = 0;
-    for (let i = 0; i < targets.length; i++) {
-      if (i === skip || exclude.has(targets[i]!.id)) continue;
-      sum += weights[i]!;
-      if (r < sum) return i;
-      last = i;
-    }
-    return last;
-  }
-
   /** a unless b has strictly fewer in flight per unit of weight (a cross product: exact). */
   #better(a: number, b: number): T {
-    const targets = this.#targets;
+    const { targets, weights } = this.#table;
     const ta = targets[a]!;
     const tb = targets[b]!;
-    return tb.inFlight * this.#weights[a]! < ta.inFlight * this.#weights[b]! ? tb : ta;
-  }
-
-  /** Index of the first cumulative weight greater than `r`, clamped into range. */
-  #search(r: number): number {
-    const cumulative = this.#cumulative;
-    let lo = 0;
-    let hi = cumulative.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (cumulative[mid]! > r) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
+    return tb.inFlight * weights[a]! < ta.inFlight * weights[b]! ? tb : ta;
   }
 }
