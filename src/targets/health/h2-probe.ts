@@ -13,7 +13,7 @@
 import http2 from 'node:http2';
 import { formatTargetId } from '../target.js';
 import { compileStatusMatcher, type StatusMatcher } from './matcher.js';
-import { PROBE_PASSED, errorCode, formatSeconds, type HealthProbe, type ProbeResult } from './probe.js';
+import { PROBE_PASSED, errorCode, runProbe, type HealthProbe, type ProbeResult } from './probe.js';
 
 export interface H2ProbeOptions {
   readonly tls: boolean;
@@ -39,31 +39,19 @@ export class H2Probe implements HealthProbe {
 
   check(host: string, port: number, signal: AbortSignal): Promise<ProbeResult> {
     const o = this.#o;
-    return new Promise<ProbeResult>((resolve) => {
-      let settled = false;
+    return runProbe(o.timeoutMs, signal, (finish, onSettle) => {
       let connected = false;
-      let session: http2.ClientHttp2Session | null = null;
-      const finish = (result: ProbeResult): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        session?.destroy();
-        resolve(result);
-      };
-      const onAbort = (): void => finish({ ok: false, reason: 'health check: aborted' });
-      const timer = setTimeout(() => finish({ ok: false, reason: `health check: timeout after ${formatSeconds(o.timeoutMs)}` }), o.timeoutMs);
-      timer.unref();
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
+      let session: http2.ClientHttp2Session;
 
       const authority = formatTargetId(host, port);
       try {
         // Deliberate: targets' certificates are not verified (as HTTPS probes).
         session = http2.connect(`${o.tls ? 'https' : 'http'}://${authority}`, o.tls ? { rejectUnauthorized: false } : {});
       } catch (err) {
-        return finish({ ok: false, reason: `health check: ${errorCode(err)}` });
+        finish({ ok: false, reason: `health check: ${errorCode(err)}` });
+        return;
       }
+      onSettle(() => session.destroy());
       session.on('error', (err) => finish({ ok: false, reason: `health check: ${connected ? '' : 'connect '}${errorCode(err)}` }));
       session.on('close', () => finish({ ok: false, reason: 'health check: connection closed' }));
       session.once('connect', () => (connected = true));
@@ -76,7 +64,8 @@ export class H2Probe implements HealthProbe {
       try {
         stream = session.request(headers, { endStream: !o.grpc });
       } catch (err) {
-        return finish({ ok: false, reason: `health check: ${errorCode(err)}` });
+        finish({ ok: false, reason: `health check: ${errorCode(err)}` });
+        return;
       }
       if (o.grpc) stream.end(EMPTY_GRPC_MESSAGE);
       let verdict: ProbeResult | null = null;

@@ -13,7 +13,7 @@ import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { formatTargetId } from '../target.js';
 import { compileStatusMatcher, type StatusMatcher } from './matcher.js';
-import { PROBE_PASSED, errorCode, formatSeconds, type HealthProbe, type ProbeResult } from './probe.js';
+import { PROBE_PASSED, errorCode, runProbe, type HealthProbe, type ProbeResult } from './probe.js';
 
 export interface HttpProbeOptions {
   /** HTTPS (certificate not verified) instead of HTTP. */
@@ -42,23 +42,9 @@ export class HttpProbe implements HealthProbe {
   }
 
   check(host: string, port: number, signal: AbortSignal): Promise<ProbeResult> {
-    return new Promise<ProbeResult>((resolve) => {
-      let settled = false;
+    return runProbe(this.#timeoutMs, signal, (finish, onSettle) => {
       let connected = false;
-      let req: ClientRequest | null = null;
-      const finish = (result: ProbeResult): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        req?.destroy();
-        resolve(result);
-      };
-      const onAbort = (): void => finish({ ok: false, reason: 'health check: aborted' });
-      const timer = setTimeout(() => finish({ ok: false, reason: `health check: timeout after ${formatSeconds(this.#timeoutMs)}` }), this.#timeoutMs);
-      timer.unref();
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
+      let req: ClientRequest;
 
       const options: RequestOptions & { rejectUnauthorized?: boolean } = {
         host,
@@ -74,8 +60,10 @@ export class HttpProbe implements HealthProbe {
         req = this.#tls ? httpsRequest(options) : httpRequest(options);
       } catch (err) {
         // Invalid host or port: fail the check rather than the checker.
-        return finish({ ok: false, reason: `health check: ${errorCode(err)}` });
+        finish({ ok: false, reason: `health check: ${errorCode(err)}` });
+        return;
       }
+      onSettle(() => req.destroy());
       req.on('socket', (socket: Socket) => {
         socket.once(this.#tls ? 'secureConnect' : 'connect', () => {
           connected = true;

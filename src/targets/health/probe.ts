@@ -33,3 +33,41 @@ export function errorCode(err: unknown): string {
   }
   return String(err);
 }
+
+/**
+ * Runs one check under the rules every probe shares: it settles once, fails with a timeout
+ * reason after `timeoutMs`, fails as aborted when `signal` fires, and releases what the check
+ * opened when it settles. `start` begins the check; it calls `finish` with the verdict and
+ * registers its sockets' cleanup through `onSettle` (run at once if the check already settled).
+ */
+export function runProbe(
+  timeoutMs: number,
+  signal: AbortSignal,
+  start: (finish: (result: ProbeResult) => void, onSettle: (cleanup: () => void) => void) => void,
+): Promise<ProbeResult> {
+  return new Promise<ProbeResult>((resolve) => {
+    let settled = false;
+    const cleanups: (() => void)[] = [];
+    const finish = (result: ProbeResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      for (const c of cleanups) c();
+      resolve(result);
+    };
+    const onSettle = (cleanup: () => void): void => {
+      if (settled) cleanup();
+      else cleanups.push(cleanup);
+    };
+    const onAbort = (): void => finish({ ok: false, reason: 'health check: aborted' });
+    const timer = setTimeout(() => finish({ ok: false, reason: `health check: timeout after ${formatSeconds(timeoutMs)}` }), timeoutMs);
+    timer.unref();
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    start(finish, onSettle);
+  });
+}

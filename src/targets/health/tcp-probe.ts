@@ -6,7 +6,7 @@
  * Never rejects.
  */
 import { connect, type Socket } from 'node:net';
-import { PROBE_PASSED, errorCode, formatSeconds, type HealthProbe, type ProbeResult } from './probe.js';
+import { PROBE_PASSED, errorCode, runProbe, type HealthProbe, type ProbeResult } from './probe.js';
 
 export interface TcpProbeOptions {
   /** Connect deadline, ms. */
@@ -21,27 +21,15 @@ export class TcpProbe implements HealthProbe {
   }
 
   check(host: string, port: number, signal: AbortSignal): Promise<ProbeResult> {
-    return new Promise<ProbeResult>((resolve) => {
-      let settled = false;
-      let socket: Socket | null = null;
-      const finish = (result: ProbeResult): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        socket?.destroy();
-        resolve(result);
-      };
-      const onAbort = (): void => finish({ ok: false, reason: 'health check: aborted' });
-      const timer = setTimeout(() => finish({ ok: false, reason: `health check: timeout after ${formatSeconds(this.#timeoutMs)}` }), this.#timeoutMs);
-      timer.unref();
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
+    return runProbe(this.#timeoutMs, signal, (finish, onSettle) => {
+      let socket: Socket;
       try {
         socket = connect({ host, port });
       } catch (err) {
-        return finish({ ok: false, reason: `health check: ${errorCode(err)}` });
+        finish({ ok: false, reason: `health check: ${errorCode(err)}` });
+        return;
       }
+      onSettle(() => socket.destroy());
       socket.on('connect', () => finish({ ok: true, reason: PROBE_PASSED }));
       socket.on('error', (err) => finish({ ok: false, reason: `health check: connect ${errorCode(err)}` }));
     });
