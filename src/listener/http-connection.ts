@@ -74,6 +74,13 @@ export class ClientConnection implements Downstream {
   #parsing: ClientRequest | null;
   #headers: string[];
   #url: string;
+  /**
+   * Body bytes still due of the Content-Length request being read, when we frame the body
+   * ourselves: llhttp parses heads (and chunked bodies); a Content-Length body is counted here
+   * and handed on as slices of the socket's reads, without llhttp's copy of every chunk.
+   */
+  #bodyLeft: number;
+  readonly #maxHeadBytes: number;
   #timer: NodeJS.Timeout | null;
   #timerKind: Timer;
   /** A parse error waiting for `current` to finish before it is answered. */
@@ -104,13 +111,14 @@ export class ClientConnection implements Downstream {
     this.remotePort = socket.remotePort ?? 0;
     const settings = ctx.listener.settings;
     this.#parser = new HTTPParser();
-    // llhttp counts the whole head against maxHeaderSize (431 above it).
-    this.#parser.initialize(HTTPParser.REQUEST, {}, settings.maxRequestHeaderBytes, LENIENT_NONE);
+    this.#maxHeadBytes = settings.maxRequestHeaderBytes;
+    this.#resetParser();
     this.current = null;
     this.#queue = [];
     this.#parsing = null;
     this.#headers = [];
     this.#url = '';
+    this.#bodyLeft = 0;
     this.#timer = null;
     this.#timerKind = Timer.NONE;
     this.#pendingError = null;
@@ -549,62 +557,110 @@ export class ClientConnection implements Downstream {
         this.socket.pause();
       }
       this.#bodyTimer();
+      if (!upgrade && !req.chunked && req.contentLength > 0 && Number.isSafeInteger(req.contentLength) && this.#parsing === req) {
+        // llhttp has refused every ambiguous framing (CL with TE, two CLs, a bad CL) by now.
+        // 2: it stops after this head, and #onData counts the body off itself.
+        this.#bodyLeft = req.contentLength;
+        return 2;
+      }
       return 0;
     };
     p[kOnHeadersComplete] = onHeadersComplete;
-    p[kOnBody] = (chunk: Buffer) => {
-      const req = this.#parsing;
-      if (req === null) return;
-      req.bodyBytes += chunk.length;
-      req.bytesIn += chunk.length;
-      if (!req.finished) {
-        const limit = req.listener.settings.maxRequestBodyBytes;
-        if (limit > 0 && req.bodyBytes > limit) {
-          // A chunked body (or one behind a pipelined request) grew over the limit while streaming.
-          this.#bodyTooLarge(req);
-          return;
-        }
-        if (req.sink !== null) req.sink.onBody(chunk);
-        else if (req.hold(chunk)) this.pauseReading();
-      }
-      this.#bodyTimer();
-    };
+    p[kOnBody] = (chunk: Buffer) => this.#onBody(chunk);
     p[kOnMessageComplete] = () => {
-      // Trailer fields of a chunked body arrive through kOnHeaders: drop them here, or they
-      // would be taken for the next request's header fields (and its URL would gain a prefix).
-      // Trailers are never forwarded (the body is re-framed without them).
-      this.#headers = [];
-      this.#url = '';
-      const req = this.#parsing;
-      this.#parsing = null;
-      if (req === null) return;
-      req.bodyComplete = true;
-      if (this.#timerKind === Timer.BODY) this.#clearTimer();
-      if (req.sink !== null && !req.finished) req.sink.onBodyEnd();
-      if (this.#awaitingBody === req) {
-        this.#awaitingBody = null;
-        this.#next();
-      }
+      // llhttp ends its message right after a head whose body we count ourselves (#bodyLeft).
+      if (this.#bodyLeft === 0) this.#onMessageComplete();
     };
+  }
+
+  #onBody(chunk: Buffer): void {
+    const req = this.#parsing;
+    if (req === null) return;
+    req.bodyBytes += chunk.length;
+    req.bytesIn += chunk.length;
+    if (!req.finished) {
+      const limit = req.listener.settings.maxRequestBodyBytes;
+      if (limit > 0 && req.bodyBytes > limit) {
+        // A chunked body (or one behind a pipelined request) grew over the limit while streaming.
+        this.#bodyTooLarge(req);
+        return;
+      }
+      if (req.sink !== null) req.sink.onBody(chunk);
+      else if (req.hold(chunk)) this.pauseReading();
+    }
+    this.#bodyTimer();
+  }
+
+  #onMessageComplete(): void {
+    // Trailer fields of a chunked body arrive through kOnHeaders: drop them here, or they
+    // would be taken for the next request's header fields (and its URL would gain a prefix).
+    // Trailers are never forwarded (the body is re-framed without them).
+    this.#headers = [];
+    this.#url = '';
+    const req = this.#parsing;
+    this.#parsing = null;
+    if (req === null) return;
+    req.bodyComplete = true;
+    if (this.#timerKind === Timer.BODY) this.#clearTimer();
+    if (req.sink !== null && !req.finished) req.sink.onBodyEnd();
+    if (this.#awaitingBody === req) {
+      this.#awaitingBody = null;
+      this.#next();
+    }
   }
 
   #onData(chunk: Buffer): void {
     // After the final response, input is read and dropped (reading on avoids a reset that could
     // destroy the response before the client has read it).
     if (this.#closed || this.#ended) return;
-    const ret = this.#parser.execute(chunk);
-    if (typeof ret !== 'number') {
-      this.#onParseError(ret as HttpParseError);
-      return;
+    let from = 0;
+    if (this.#bodyLeft > 0) {
+      from = this.#takeBody(chunk, 0);
+      if (from === chunk.length) return;
     }
-    if (ret < chunk.length) {
+    // Heads (and chunked bodies) go through llhttp; each Content-Length body it hands back.
+    for (;;) {
+      if (this.#closed || this.#ended) return;
+      const data = from === 0 ? chunk : chunk.subarray(from);
+      const ret = this.#parser.execute(data);
+      if (typeof ret !== 'number') {
+        this.#onParseError(ret as HttpParseError);
+        return;
+      }
+      if (this.#bodyLeft > 0) {
+        if (this.#closed || this.#ended) return;
+        // llhttp took the head for an upgrade and would keep that mark: without a reset it
+        // would report no error for the next message.
+        this.#resetParser();
+        if (ret >= data.length) return;
+        from = this.#takeBody(chunk, from + ret);
+        if (from === chunk.length) return;
+        continue;
+      }
+      if (ret >= data.length) return;
       // An upgrade request: the rest is tunnel data for after the target's 101.
       const req = this.#parsing ?? this.current;
       if (req !== null && req.upgrade) {
-        req.upgradeHead = chunk.subarray(ret);
+        req.upgradeHead = data.subarray(ret);
         this.socket.pause();
       }
+      return;
     }
+  }
+
+  #resetParser(): void {
+    // llhttp counts the whole head against maxHeaderSize (431 above it).
+    this.#parser.initialize(HTTPParser.REQUEST, {}, this.#maxHeadBytes, LENIENT_NONE);
+  }
+
+  /** Takes the Content-Length body bytes of `chunk` from `from` on; returns where they end. */
+  #takeBody(chunk: Buffer, from: number): number {
+    const avail = chunk.length - from;
+    const n = avail < this.#bodyLeft ? avail : this.#bodyLeft;
+    this.#bodyLeft -= n;
+    this.#onBody(n === chunk.length ? chunk : chunk.subarray(from, from + n));
+    if (this.#bodyLeft === 0 && !this.#closed) this.#onMessageComplete();
+    return from + n;
   }
 
   #onParseError(err: HttpParseError): void {

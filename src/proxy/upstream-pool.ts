@@ -31,7 +31,7 @@ import {
 } from './http-parser.js';
 import { ProxyErrors, type ProxyErrorKind } from './errors.js';
 import { checkResponseHead } from './framing.js';
-import { buildRequestHead, type RequestHeadContext } from './headers.js';
+import { buildRequestHead, responseFraming, type RequestHeadContext } from './headers.js';
 
 /** Idle pooled connections are closed after this long (Node servers close theirs at 5 s). */
 export const IDLE_KEEPALIVE_MS = 4000;
@@ -209,6 +209,11 @@ export class UpstreamConnection implements UpstreamLink {
   /** Served at least one response before the current request (keep-alive reuse). */
   reused: boolean;
   #responseBytes: number;
+  /**
+   * Body bytes still due of a Content-Length response that we frame ourselves (llhttp parsed
+   * the head only): relayed as slices of the socket's reads, without llhttp's copy per chunk.
+   */
+  #bodyLeft: number;
   #headers: string[];
   #url: string;
   /** The current request is HEAD: the response has no body whatever its headers say. */
@@ -239,6 +244,7 @@ export class UpstreamConnection implements UpstreamLink {
     this.#connected = false;
     this.reused = false;
     this.#responseBytes = 0;
+    this.#bodyLeft = 0;
     this.#headers = [];
     this.#url = '';
     this.expectNoBody = false;
@@ -276,6 +282,7 @@ export class UpstreamConnection implements UpstreamLink {
     }
     this.#handler = handler;
     this.#responseBytes = 0;
+    this.#bodyLeft = 0;
     this.#interim = false;
     this.#finalDone = false;
     this.#trailers = null;
@@ -420,6 +427,15 @@ export class UpstreamConnection implements UpstreamLink {
         return 1;
       }
       if (this.expectNoBody && verdict === 0) return 1;
+      if (verdict === 0 && status !== 204 && status !== 304) {
+        // A Content-Length body (llhttp has refused every ambiguous framing by now): llhttp
+        // stops after the head (2), and #onData relays the body bytes itself.
+        const length = responseFraming(raw).contentLength;
+        if (length > 0 && Number.isSafeInteger(length)) {
+          this.#bodyLeft = length;
+          return 2;
+        }
+      }
       return verdict;
     };
     p[kOnHeadersComplete] = onHeadersComplete;
@@ -428,7 +444,8 @@ export class UpstreamConnection implements UpstreamLink {
       if (h !== null && !this.#poisoned) h.onResponseBody(chunk);
     };
     p[kOnMessageComplete] = () => {
-      if (this.#poisoned || this.#upgradePending) return;
+      // A head whose body we frame ourselves (see #bodyLeft): llhttp ends its message here.
+      if (this.#poisoned || this.#upgradePending || this.#bodyLeft > 0) return;
       if (this.#interim) {
         this.#interim = false;
         return;
@@ -457,6 +474,10 @@ export class UpstreamConnection implements UpstreamLink {
       return;
     }
     this.#responseBytes += chunk.length;
+    if (this.#bodyLeft > 0) {
+      this.#relayBody(chunk, 0);
+      return;
+    }
     const ret = this.#parser.execute(chunk);
     if (this.#upgradePending) {
       const h = this.#handler as UpstreamHandler | null;
@@ -478,7 +499,29 @@ export class UpstreamConnection implements UpstreamLink {
       this.#fail(ProxyErrors.BAD_RESPONSE, ret as HttpParseError, false);
       return;
     }
+    if (this.#bodyLeft > 0) {
+      if (this.#destroyed) return;
+      // llhttp took the head for an upgrade and would keep that mark: without a reset it
+      // would report no error for the next response.
+      this.#parser.initialize(HTTPParser.RESPONSE, {}, MAX_RESPONSE_HEADER_BYTES, LENIENT_NONE);
+      if (ret < chunk.length) this.#relayBody(chunk, ret);
+      return;
+    }
     if (this.#finalDone) this.#deliverComplete();
+  }
+
+  /** Relays the Content-Length body bytes of `chunk` from `from` on (see #bodyLeft). */
+  #relayBody(chunk: Buffer, from: number): void {
+    const avail = chunk.length - from;
+    const n = avail < this.#bodyLeft ? avail : this.#bodyLeft;
+    this.#bodyLeft -= n;
+    const h = this.#handler;
+    if (h !== null && !this.#poisoned) h.onResponseBody(n === chunk.length ? chunk : chunk.subarray(from, from + n));
+    if (this.#bodyLeft > 0 || this.#destroyed || this.#handler !== h) return;
+    // Bytes behind a complete response: never reuse this connection.
+    if (from + n < chunk.length) this.#poisoned = true;
+    this.#finalDone = true;
+    this.#deliverComplete();
   }
 
   #onClose(err: Error | null): void {
@@ -494,7 +537,7 @@ export class UpstreamConnection implements UpstreamLink {
       this.destroy();
       return;
     }
-    if (this.#connected && err === null && this.#responseBytes > 0) {
+    if (this.#connected && err === null && this.#responseBytes > 0 && this.#bodyLeft === 0) {
       // End of a close-delimited body completes the message; anything else is a cut.
       const fin = this.#parser.finish();
       if (fin === undefined && this.#finalDone) {
