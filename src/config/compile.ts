@@ -9,7 +9,7 @@
 import type { ResolvedAction, ResolvedConfig, ResolvedListener, ResolvedSettings } from './defaults.js';
 import { createMatcher, type Matcher } from '../router/matcher.js';
 import { compileRedirect, type CompiledRedirect } from '../actions/redirect.js';
-import { compileHeaderRules, type CompiledHeaderRules } from '../proxy/headers.js';
+import { byteString, compileHeaderRules, type CompiledHeaderRules } from '../proxy/headers.js';
 import { renderLocalReply } from '../proxy/local-reply.js';
 import type { TargetGroupRuntime } from '../targets/target-group.js';
 import { compileProtection, type CompiledProtection } from '../protection/protection.js';
@@ -143,7 +143,7 @@ function compileAction(a: ResolvedAction, groups: ReadonlyMap<string, TargetGrou
         cumulativeWeights: cumulative,
         totalWeight: total,
         headerRules: compileHeaderRules(f.requestHeaders.set, f.requestHeaders.remove),
-        rewrite: rw ? { regex: new RegExp(rw.regex), replace: rw.replace } : null,
+        rewrite: rw ? { regex: new RegExp(rw.regex), replace: byteString(rw.replace) } : null,
         groupStickiness: codec !== null && f.stickiness.enabled && list.length > 1 ? { codec, durationSeconds: f.stickiness.durationSeconds } : null,
         stickyCodec: codec,
       });

@@ -257,7 +257,8 @@ export class ClientConnection implements Downstream {
   /** Writes response bytes; false means wait for drain (set `drainWaiter`). */
   write(data: Buffer | string): boolean {
     if (this.#closed) return true;
-    const ok = this.socket.write(data);
+    // Heads are byte strings: llhttp reads latin1, and configured text is UTF-8 bytes already.
+    const ok = this.socket.write(data, 'latin1');
     if (this.#writeTimer === null && this.socket.writableLength > 0) this.#armWriteTimer();
     return ok;
   }

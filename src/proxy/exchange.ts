@@ -281,7 +281,7 @@ export class Exchange implements UpstreamHandler, BodySink {
     const upSocket = conn.takeSocket();
     req.bytesOut += this.#pendingUpgradeHead.length;
     const clientSocket = this.#conn.enterTunnel(req);
-    clientSocket.write(this.#pendingUpgradeHead);
+    clientSocket.write(this.#pendingUpgradeHead, 'latin1');
     if (rest.length > 0) clientSocket.write(rest);
     if (req.upgradeHead !== null && req.upgradeHead.length > 0) upSocket.write(req.upgradeHead);
     req.upgradeHead = null;

@@ -113,7 +113,18 @@ export function countForwardedFor(raw: readonly string[]): number {
   return n;
 }
 
-/** A rule's `requestHeaders`, compiled: names lowercased once. */
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * A string as the bytes it stands for on the wire: HTTP heads are written (and read, by llhttp)
+ * one byte per character, latin1, so text from the configuration or a certificate goes out as
+ * its UTF-8 bytes. ASCII is returned as is.
+ */
+export function byteString(text: string): string {
+  return NON_ASCII.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text;
+}
+
+/** A rule's `requestHeaders`, compiled: names lowercased once, values as wire bytes. */
 export interface CompiledHeaderRules {
   /** [name as written, value] pairs added after the client's headers. */
   readonly set: readonly (readonly [string, string])[];
@@ -128,7 +139,7 @@ export function compileHeaderRules(set: Readonly<Record<string, string>> | undef
   const drop = new Set<string>();
   for (const name of remove ?? []) drop.add(name.toLowerCase());
   for (const [name, value] of Object.entries(set ?? {})) {
-    pairs.push([name, value]);
+    pairs.push([name, byteString(value)]);
     drop.add(name.toLowerCase());
   }
   return { set: pairs, drop };

@@ -315,25 +315,26 @@ export class UpstreamConnection implements UpstreamLink {
 
   /** Writes request bytes; false means the caller should wait for 'drain'. */
   write(data: Buffer | string): boolean {
-    return this.socket.write(data);
+    return this.socket.write(data, 'latin1');
   }
 
   /** The HTTP/1.1 request head; corked, so the first body bytes leave with it. */
   sendHead(c: RequestHeadContext): void {
     this.socket.cork();
-    this.socket.write(buildRequestHead(c).head);
+    // Heads are byte strings (llhttp reads latin1; configured text is UTF-8 bytes, byteString).
+    this.socket.write(buildRequestHead(c).head, 'latin1');
   }
 
   writeBody(chunk: Buffer, chunked: boolean): boolean {
     const socket = this.socket;
     if (!chunked) return socket.write(chunk);
-    socket.write(chunk.length.toString(16) + CRLF);
+    socket.write(chunk.length.toString(16) + CRLF, 'latin1');
     socket.write(chunk);
     return socket.write(CRLF);
   }
 
   endBody(chunked: boolean): void {
-    if (chunked) this.socket.write(LAST_CHUNK);
+    if (chunked) this.socket.write(LAST_CHUNK, 'latin1');
   }
 
   /** The exchange let go: idle in the pool until reused or timed out. */

@@ -14,6 +14,7 @@ import type { ResolvedListener } from '../config/defaults.js';
 import type { Logger } from '../observability/logger.js';
 import { loadCertificate, resolveTlsPath, type LoadedCertificate } from './certificates.js';
 import { SniIndex } from './sni-index.js';
+import { byteString } from '../proxy/headers.js';
 
 /** How often certificate files are checked for changes. */
 const WATCH_INTERVAL_MS = 1000;
@@ -127,7 +128,7 @@ export class TlsTerminator {
     if (!cert || Object.keys(cert).length === 0) return '';
     if (!socket.authorized) return 'x-client-cert-verified: false\r\n';
     return (
-      'x-client-cert-subject: ' + headerSafe(distinguishedName(cert.subject)) + '\r\n' +
+      'x-client-cert-subject: ' + byteString(headerSafe(distinguishedName(cert.subject))) + '\r\n' +
       'x-client-cert-fingerprint: ' + headerSafe(cert.fingerprint256 ?? '') + '\r\n' +
       'x-client-cert-verified: true\r\n'
     );

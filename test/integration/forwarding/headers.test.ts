@@ -24,7 +24,7 @@ import type { Config } from '../../../src/config/types.js';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Sends raw request bytes through the listener; returns what the target received. */
-async function through(lbPort: number, target: RawTarget, bytes: string): Promise<RequestMessage> {
+async function through(lbPort: number, target: RawTarget, bytes: string | Buffer): Promise<RequestMessage> {
   const before = target.requests.length;
   const c = await RawClient.connect(lbPort);
   try {
@@ -47,7 +47,7 @@ function cfg(targetPort: number, settings: Config['settings'] = {}): Config {
         {
           priority: 1,
           match: { path: ['/rules/*'] },
-          forward: { targetGroup: 'raw', requestHeaders: { set: { 'X-From-LB': '1' }, remove: ['X-Debug'] } },
+          forward: { targetGroup: 'raw', requestHeaders: { set: { 'X-From-LB': '1', 'X-Text': 'café ☕' }, remove: ['X-Debug'] } },
         },
         { priority: 2, match: { path: ['/api/*'] }, forward: { targetGroup: 'raw', rewritePath: { regex: '^/api/(.*)$', replace: '/v2/$1' } } },
       ]),
@@ -214,6 +214,13 @@ describe('forwarding: request head at the target', () => {
     assert.deepEqual(headerValues(r, 'x-from-lb'), ['1']);
     assert.deepEqual(headerValues(r, 'x-debug'), []);
     assert.equal(header(r, 'x-other'), 'o');
+  });
+
+  it('header values with bytes above 0x7F reach the target byte for byte; configured text goes as UTF-8', async () => {
+    const r = await through(lb.port(), target, Buffer.from('GET /rules/bytes HTTP/1.1\r\nHost: a\r\nX-Utf8: r\xc3\xa9sum\xc3\xa9\r\nX-Latin: caf\xe9\r\n\r\n', 'latin1'));
+    assert.equal(header(r, 'x-utf8'), 'r\xc3\xa9sum\xc3\xa9');
+    assert.equal(header(r, 'x-latin'), 'caf\xe9');
+    assert.equal(header(r, 'x-text'), Buffer.from('café ☕', 'utf8').toString('latin1'));
   });
 
   it('rewritePath rewrites the path and keeps the query', async () => {

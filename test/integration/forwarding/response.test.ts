@@ -47,6 +47,10 @@ describe('forwarding: response to the client', () => {
                 'Content-Length: 4\r\n\r\nbody',
             );
             break;
+          case '/non-ascii':
+            // UTF-8 in a filename and a raw latin1 byte: relayed byte for byte.
+            s.write(Buffer.from('HTTP/1.1 200 OK\r\nContent-Disposition: attachment; filename="r\xc3\xa9sum\xc3\xa9.pdf"\r\nX-Latin: caf\xe9\r\nContent-Length: 2\r\n\r\nok', 'latin1'));
+            break;
           case '/trailers':
             s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n4\r\ndata\r\n0\r\nX-Checksum: abc123\r\n\r\n');
             break;
@@ -80,6 +84,19 @@ describe('forwarding: response to the client', () => {
     c.write(`GET ${path} HTTP/${version}\r\nHost: a\r\n${extra}\r\n`);
     return { r: await c.readResponse(), c };
   }
+
+  it('header values with bytes above 0x7F reach the client byte for byte (UTF-8 and latin1)', async () => {
+    const c = await RawClient.connect(lb.port());
+    try {
+      c.write('GET /non-ascii HTTP/1.1\r\nHost: a\r\n\r\n');
+      const r = await c.readResponse();
+      assert.equal(r.status, 200);
+      assert.equal(header(r, 'content-disposition'), 'attachment; filename="r\xc3\xa9sum\xc3\xa9.pdf"');
+      assert.equal(header(r, 'x-latin'), 'caf\xe9');
+    } finally {
+      c.destroy();
+    }
+  });
 
   it('status, reason and headers pass unchanged; hop-by-hop ones are removed; nothing is added', async () => {
     const { r, c } = await get('/headers');
