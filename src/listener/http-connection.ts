@@ -31,6 +31,7 @@ import type { Downstream } from '../proxy/downstream.js';
 import type { CompiledFixedResponse } from '../config/compile.js';
 import { buildResponseHead, responseFraming } from '../proxy/headers.js';
 import { renderLocalReply } from '../proxy/local-reply.js';
+import { Deadline } from '../util/deadline.js';
 
 const CRLF = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
@@ -81,8 +82,11 @@ export class ClientConnection implements Downstream {
    */
   #bodyLeft: number;
   readonly #maxHeadBytes: number;
-  #timer: NodeJS.Timeout | null;
+  /** The idle, request-head or request-body timeout, whichever is running (#timerKind). */
+  readonly #deadline: Deadline;
   #timerKind: Timer;
+  /** After the final response: how long the client gets to close its side. */
+  #endTimer: NodeJS.Timeout | null;
   /** A parse error waiting for `current` to finish before it is answered. */
   #pendingError: ProxyErrorKind | null;
   /** A finished request whose remaining body is being read and dropped. */
@@ -119,8 +123,13 @@ export class ClientConnection implements Downstream {
     this.#headers = [];
     this.#url = '';
     this.#bodyLeft = 0;
-    this.#timer = null;
+    // Checked at least every min(head, idle) timeout: moving the deadline per request is free.
+    const head = settings.requestHeaderTimeoutMs;
+    const idle = settings.idleTimeoutMs;
+    const period = head > 0 && (idle <= 0 || head < idle) ? head : idle > 0 ? idle : 60_000;
+    this.#deadline = new Deadline(period, () => this.#onTimer(this.#timerKind));
     this.#timerKind = Timer.NONE;
+    this.#endTimer = null;
     this.#pendingError = null;
     this.#awaitingBody = null;
     this.#closing = false;
@@ -371,8 +380,10 @@ export class ClientConnection implements Downstream {
     this.socket.end();
     this.socket.resume();
     // Don't wait forever for the client to close its side.
-    this.#timer = setTimeout(() => this.destroy(), 5000);
-    this.#timer.unref();
+    if (this.#endTimer === null) {
+      this.#endTimer = setTimeout(() => this.destroy(), 5000);
+      this.#endTimer.unref();
+    }
   }
 
   #next(): void {
@@ -423,19 +434,12 @@ export class ClientConnection implements Downstream {
       this.#clearTimer();
       return;
     }
-    if (this.#timer !== null && this.#timerKind === kind) {
-      this.#timer.refresh();
-      return;
-    }
-    this.#clearTimer();
     this.#timerKind = kind;
-    this.#timer = setTimeout(() => this.#onTimer(kind), ms);
-    this.#timer.unref();
+    this.#deadline.set(ms);
   }
 
   #clearTimer(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#deadline.clear();
     this.#timerKind = Timer.NONE;
   }
 
@@ -484,7 +488,6 @@ export class ClientConnection implements Downstream {
   }
 
   #onTimer(kind: Timer): void {
-    this.#timer = null;
     this.#timerKind = Timer.NONE;
     if (kind === Timer.IDLE) {
       if (this.idle) this.destroy();
@@ -739,7 +742,10 @@ export class ClientConnection implements Downstream {
   #onClose(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#clearTimer();
+    this.#deadline.stop();
+    this.#timerKind = Timer.NONE;
+    if (this.#endTimer !== null) clearTimeout(this.#endTimer);
+    this.#endTimer = null;
     this.#clearWriteTimer();
     this.drainWaiter = null;
     const cur = this.current;

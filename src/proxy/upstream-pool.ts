@@ -30,6 +30,7 @@ import {
   type OnHeadersComplete,
 } from './http-parser.js';
 import { ProxyErrors, type ProxyErrorKind } from './errors.js';
+import { Deadline } from '../util/deadline.js';
 import { checkResponseHead } from './framing.js';
 import { buildRequestHead, responseFraming, type RequestHeadContext } from './headers.js';
 
@@ -229,7 +230,8 @@ export class UpstreamConnection implements UpstreamLink {
   #upgraded: boolean;
   #destroyed: boolean;
   #connectTimer: NodeJS.Timeout | null;
-  #idleTimer: NodeJS.Timeout | null;
+  /** Closes the connection after IDLE_KEEPALIVE_MS parked (moved per request without a timer). */
+  readonly #idle: Deadline;
   /** TLS: the TCP connection is up (a failure from here on is the handshake's). */
   #tcpConnected: boolean;
 
@@ -258,7 +260,7 @@ export class UpstreamConnection implements UpstreamLink {
     this.#upgraded = false;
     this.#destroyed = false;
     this.#connectTimer = null;
-    this.#idleTimer = null;
+    this.#idle = new Deadline(IDLE_KEEPALIVE_MS, () => this.destroy());
     this.#tcpConnected = false;
     this.#installParser();
     this.socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -276,10 +278,7 @@ export class UpstreamConnection implements UpstreamLink {
   }
 
   bind(handler: UpstreamHandler): void {
-    if (this.#idleTimer) {
-      clearTimeout(this.#idleTimer);
-      this.#idleTimer = null;
-    }
+    this.#idle.clear();
     this.#handler = handler;
     this.#responseBytes = 0;
     this.#bodyLeft = 0;
@@ -341,8 +340,7 @@ export class UpstreamConnection implements UpstreamLink {
   park(): void {
     this.#handler = null;
     this.reused = true;
-    this.#idleTimer = setTimeout(() => this.destroy(), IDLE_KEEPALIVE_MS);
-    this.#idleTimer.unref();
+    this.#idle.set(IDLE_KEEPALIVE_MS);
   }
 
   /** Hands the raw socket over (after a 101): the parser and pool let go of it. */
@@ -369,9 +367,8 @@ export class UpstreamConnection implements UpstreamLink {
     this.#destroyed = true;
     this.#handler = null;
     if (this.#connectTimer) clearTimeout(this.#connectTimer);
-    if (this.#idleTimer) clearTimeout(this.#idleTimer);
     this.#connectTimer = null;
-    this.#idleTimer = null;
+    this.#idle.stop();
     this.pool.forget(this);
     this.socket.destroy();
     if (!this.#upgraded) this.#parser.free();
