@@ -36,5 +36,9 @@ targetGroups:
     targets:$targets
 EOF
 
-# shellcheck disable=SC2086  # SY_NODE_FLAGS is a list of flags
-exec node ${SY_NODE_FLAGS:-} "$main" --config "$cfg"
+# Node flags as the product's own launcher gives them: the `#!/usr/bin/env -S node ...` line
+# of the entry point (the young-generation size, docs/decisions/0014), then SY_NODE_FLAGS.
+launcher_flags=$(sed -n '1s|^#!.*[/ ]node\b||p' "$main")
+
+# shellcheck disable=SC2086  # flag lists
+exec node $launcher_flags ${SY_NODE_FLAGS:-} "$main" --config "$cfg"

@@ -214,3 +214,28 @@ targetGroups:
     assert.equal((await within(c.exited, 10_000)).code, 0);
   });
 });
+
+describe('the launcher line', () => {
+  it('starts Node with a 2 MiB young generation (docs/decisions/0014), as the benchmark reads it', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const first = (await readFile(MAIN, 'latin1')).split('\n', 1)[0]!;
+    // The same extraction bench/macro/switchyard-peer.sh makes.
+    const m = /^#!.*[/ ]node\b(.*)$/.exec(first);
+    assert.ok(m, `no node launcher line: ${first}`);
+    const flags = m[1]!.trim().split(/\s+/).filter((f) => f !== '');
+    assert.deepEqual(flags, ['--max-semi-space-size=2']);
+    // The flag does what the decision says: V8's new space stays small (its default is 32 MiB here).
+    const probe = spawn(process.execPath, [...flags, '-e', `
+      let keep = [];
+      for (let i = 0; i < 1e6; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 20000) keep = []; }
+      const ns = require('v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+      console.log(ns.space_size);
+    `], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    probe.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    const code = await within(new Promise<number | null>((resolve) => probe.on('exit', resolve)), 20_000, 'the probe process');
+    assert.equal(code, 0);
+    const newSpace = Number(out.trim());
+    assert.ok(newSpace > 0 && newSpace <= 6 * 1024 * 1024, `new space ${newSpace} bytes, expected <= 6 MiB`);
+  });
+});
