@@ -22,7 +22,7 @@ import type { ProxyErrorKind } from '../proxy/errors.js';
 import { dispatchRequest, readFraming, type DispatchContext, type DesyncOutcome } from '../proxy/dispatch.js';
 import type { Classification } from '../proxy/framing.js';
 import type { ProtectionHit } from '../protection/protection.js';
-import type { AccessLog } from '../observability/access-log.js';
+import { isoNow, type AccessLog } from '../observability/access-log.js';
 import type { Logger } from '../observability/logger.js';
 import type { TargetGroupRuntime } from '../targets/target-group.js';
 
@@ -216,7 +216,7 @@ export class HttpListener implements Listener, ListenerContext {
     const dispatched = req.dispatchMs || now;
     const head = req.responseHeadMs || now;
     this.#accessLog.write({
-      time: new Date().toISOString(),
+      time: isoNow(),
       clientIp: conn.remoteAddress,
       clientPort: conn.remotePort,
       listener: req.listener.name,
@@ -243,7 +243,7 @@ export class HttpListener implements Listener, ListenerContext {
   onLocalError(conn: ClientConnection, kind: ProxyErrorKind): void {
     if (this.#accessLog.enabled) {
       this.#accessLog.write({
-        time: new Date().toISOString(),
+        time: isoNow(),
         clientIp: conn.remoteAddress,
         clientPort: conn.remotePort,
         listener: this.listener.name,
