@@ -36,6 +36,8 @@ const SCRIPTED: Record<string, string> = {
 describe('Content-Length bodies framed by Switchyard', () => {
   let target: RawTarget;
   let lb: Running;
+  /** The body of /later is written only when this is called. */
+  const later: { send: (() => void) | null } = { send: null };
 
   before(async () => {
     target = await startRawTarget({
@@ -43,6 +45,13 @@ describe('Content-Length bodies framed by Switchyard', () => {
         const scripted = SCRIPTED[req.target];
         if (scripted !== undefined) {
           conn.socket.write(Buffer.from(scripted, 'latin1'));
+          return;
+        }
+        if (req.target === '/later' || req.target === '/later-chunked') {
+          // A streaming response: the head now, the body when the test says so.
+          const chunked = req.target === '/later-chunked';
+          conn.socket.write(chunked ? 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n' : 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n');
+          later.send = () => conn.socket.write(chunked ? '4\r\ndone\r\n0\r\n\r\n' : 'done');
           return;
         }
         if (req.target === '/split') {
@@ -147,6 +156,25 @@ describe('Content-Length bodies framed by Switchyard', () => {
         }
       });
     }
+  }
+
+  for (const path of ['/later', '/later-chunked']) {
+    it(`a response head reaches the client before its body is sent (${path})`, async () => {
+      const c = await RawClient.connect(lb.port());
+      try {
+        later.send = null;
+        c.write(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`);
+        await c.until(() => c.data.includes('\r\n\r\n'), 3000, 'the response head');
+        const send = later.send as (() => void) | null;
+        assert.ok(send !== null, 'the target answered');
+        assert.ok(c.data.toString('latin1').startsWith('HTTP/1.1 200 OK'));
+        send();
+        const r = await c.readResponse();
+        assert.equal(r.body.toString(), 'done');
+      } finally {
+        c.destroy();
+      }
+    });
   }
 
   it('a response body that arrives in several reads is relayed byte-exact', async () => {
