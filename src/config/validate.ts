@@ -1,6 +1,6 @@
 /**
- * Validation of a configuration document (after `${ENV}` substitution): a schema pass (ajv,
- * compiled once at module load from `configSchema`) whose errors are rewritten into readable
+ * Validation of a configuration document (after `${ENV}` substitution): a schema pass (ajv's
+ * code for `configSchema`, generated at build time) whose errors are rewritten into readable
  * messages, then a semantic pass for what a JSON Schema cannot say (unique names and
  * priorities, references, exactly-one-of groups, CIDR/regex/matcher syntax, protocol
  * compatibility, port clashes, admin exposure).
@@ -9,7 +9,8 @@
  * Never throws on bad input and never stops at the first error. No I/O: certificate files are
  * not read here (the TLS module reports unreadable files when it loads them).
  */
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { validate as generatedValidator } from './schema-validator.generated.js';
 import { parseCidr, parseIp } from '../util/cidr.js';
 import { DEFAULTS } from './defaults.js';
 import { compareConfigErrors, type ConfigError } from './errors.js';
@@ -21,9 +22,9 @@ export type Locate = (path: string, target?: 'key' | 'value') => { line: number;
 /** A `Locate` for documents without source text (positions are reported as 0:0). */
 export const locateNowhere: Locate = () => ({ line: 0, column: 0 });
 
-// strictRequired off: the exactly-one-of branches (`oneOf: [{required: [x]}, …]`) name keys defined by the parent.
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false });
-const schemaValidator = ajv.compile(configSchema);
+// ajv's code for configSchema, generated at build time (write-schema.ts; drift test in
+// test/unit/config/schema-drift.test.ts): nothing is compiled when Switchyard starts.
+const schemaValidator = generatedValidator as ((doc: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
 /** Every error of the document, schema errors and semantic errors, ordered by position. */
 export function validateConfig(doc: unknown, locate: Locate): ConfigError[] {

@@ -1,13 +1,14 @@
 /**
- * The published schema/switchyard.schema.json must be exactly what src/config/schema.ts
- * renders (regenerate with `npm run schema`), and must itself be a schema ajv accepts.
+ * The published schema/switchyard.schema.json and the generated validator
+ * (src/config/schema-validator.generated.ts) must be exactly what src/config/schema.ts renders
+ * (regenerate with `npm run schema`), and the schema must itself be one ajv accepts.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { configSchema } from '../../../src/config/schema.js';
-import { renderSchemaJson, schemaFileUrl } from '../../../src/config/write-schema.js';
+import { renderSchemaJson, renderValidatorModule, schemaFileUrl, validatorFileUrl } from '../../../src/config/write-schema.js';
 
 // This file runs from dist/test/unit/config/, four levels below the repository root.
 const published = new URL('../../../../schema/switchyard.schema.json', import.meta.url);
@@ -19,6 +20,15 @@ test('schema/switchyard.schema.json matches src/config/schema.ts (run `npm run s
 
 test('write-schema writes to the same file the drift check reads', () => {
   assert.equal(schemaFileUrl().href, published.href);
+  assert.equal(validatorFileUrl().href, generatedValidator.href);
+});
+
+// The validator Switchyard runs is ajv's standalone code for the schema, generated at build time.
+const generatedValidator = new URL('../../../../src/config/schema-validator.generated.ts', import.meta.url);
+
+test('src/config/schema-validator.generated.ts matches src/config/schema.ts (run `npm run schema`)', () => {
+  const onDisk = readFileSync(generatedValidator, 'utf8');
+  assert.equal(onDisk, renderValidatorModule(), 'the generated validator is stale: run `npm run schema`');
 });
 
 test('the published schema compiles and has the documented shape', () => {
