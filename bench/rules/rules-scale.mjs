@@ -2,12 +2,18 @@
 // bench/rules/rules-scale.mjs — what 1,000 host rules + 1,000 path rules cost (issue 7 item 2):
 //   * startup: Switchyard.start with the big config, from nothing to listening (ms);
 //   * reload: Switchyard.apply of the same-size config with one rule changed (ms);
-//   * matching: ns per RequestView match with 1 rule vs 2,000 rules (the compiled index).
+//   * matching: ns per RequestView match with 1 rule vs 2,000 rules (the compiled index);
+//   * CLI start: a `switchyard` process (node flags from the entry point's #! line) on a config
+//     file with 1 rule and with 2,000 rules, from spawn to the listener answering (ms).
 // Throughput through the whole proxy is measured by run.sh beside this file (wrk, interleaved).
 // Not part of the tests. Needs `npm run build` first.
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const dist = new URL('../../dist/src/', import.meta.url);
 const { Switchyard } = await import(new URL('control/switchyard.js', dist));
@@ -27,6 +33,38 @@ export function bigConfig(hosts, paths, port = 0, backends = ['127.0.0.1:19001']
     listeners: [{ name: 'bench', protocol: 'HTTP', host: '127.0.0.1', port, rules, defaultAction: { forward: { targetGroup: 'backends' } } }],
     targetGroups: [{ name: 'backends', healthCheck: { enabled: false }, targets: backends.map((b) => ({ host: b.split(':')[0], port: Number(b.split(':')[1]) })) }],
   };
+}
+
+/** A free loopback port (bound, then released). */
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Spawns the CLI on `file` and resolves with the ms until `port` accepts a connection. */
+async function cliStart(file, port) {
+  const main = fileURLToPath(new URL('cli/main.js', dist));
+  const flags = (readFileSync(main, 'latin1').split('\n', 1)[0].match(/^#!.*[/ ]node\b(.*)$/)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [...flags, main, '--config', file], { stdio: 'ignore', env: { ...process.env, SWITCHYARD_LOG_LEVEL: 'warn' } });
+  try {
+    for (;;) {
+      const up = await new Promise((resolve) => {
+        const c = connect({ host: '127.0.0.1', port }, () => { c.destroy(); resolve(true); });
+        c.on('error', () => resolve(false));
+      });
+      if (up) return performance.now() - t0;
+      if (performance.now() - t0 > 10_000) throw new Error('the CLI did not start listening within 10 s');
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
 }
 
 function median(xs) {
@@ -74,5 +112,20 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   console.log(`reload with 2,000 rules:  median ${median(reloads).toFixed(1)} ms, max ${Math.max(...reloads).toFixed(1)} ms (of ${reloads.length})`);
   console.log(`match, 1 rule:            ${time(one).toFixed(0)} ns/request`);
   console.log(`match, 2,000 rules:       ${time(many).toFixed(0)} ns/request`);
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-rules-'));
+  try {
+    for (const [label, hosts, paths] of [['1 rule', 0, 1], ['2,000 rules', 1000, 1000]]) {
+      const times = [];
+      for (let i = 0; i < 7; i++) {
+        const port = await freePort();
+        const file = join(dir, `cfg-${i}.json`);
+        writeFileSync(file, JSON.stringify(bigConfig(hosts, paths, port)));
+        times.push(await cliStart(file, port));
+      }
+      console.log(`CLI start, ${label.padEnd(12)} median ${median(times).toFixed(0)} ms, min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)} (of ${times.length}; spawn to listening)`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   process.exit(0);
 }
