@@ -18,7 +18,7 @@ import {
   RawClient,
   header,
   waitFor,
-  type RawConnection,
+  lastCarrier,
   type RawTarget,
   type Running,
 } from '../harness/index.js';
@@ -79,15 +79,6 @@ describe('Content-Length bodies framed by Switchyard', () => {
     await lb?.close();
     await target?.close();
   });
-
-  /** The target connection that received the latest request for `path`. */
-  function carrier(path: string): RawConnection {
-    for (let i = target.connections.length - 1; i >= 0; i--) {
-      const k = target.connections[i]!;
-      if (k.requests.some((r) => r.target === path)) return k;
-    }
-    throw new Error(`no target connection received ${path}`);
-  }
 
   it('a request body split at every byte arrives intact, then the connection goes on', async () => {
     const c = await RawClient.connect(lb.port());
@@ -196,11 +187,11 @@ describe('Content-Length bodies framed by Switchyard', () => {
         // One client connection, one target connection: the good response leaves it in the pool.
         c.write(post('/good', 'fine'));
         assert.equal((await c.readResponse()).body.toString(), 'fine');
-        const used = carrier('/good');
+        const used = lastCarrier(target, '/good');
         c.write(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`);
         const r = await c.readResponse();
         assert.equal(r.status, 502, `${r.status} ${r.body.toString()}`);
-        assert.equal(carrier(path), used, 'the malformed response came on the reused connection');
+        assert.equal(lastCarrier(target, path), used, 'the malformed response came on the reused connection');
         await waitFor(() => used.closed, 2000, 'the target connection closed');
       } finally {
         c.destroy();

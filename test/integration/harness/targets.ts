@@ -188,6 +188,15 @@ export function startRawTarget(o: RawTargetOptions = {}): Promise<RawTarget> {
   });
 }
 
+/** The connection of `target` whose latest request was for `path` (newest connection first). */
+export function lastCarrier(target: RawTarget, path: string): RawConnection {
+  for (let i = target.connections.length - 1; i >= 0; i--) {
+    const k = target.connections[i]!;
+    if (k.requests.length > 0 && k.requests[k.requests.length - 1]!.target === path) return k;
+  }
+  throw new Error(`no target connection received ${path} last`);
+}
+
 /** A loopback port with nothing listening on it (bound, then released). */
 export async function refusedPort(): Promise<number> {
   const s = net.createServer();

@@ -13,6 +13,7 @@ import {
   RawClient,
   header,
   waitFor,
+  lastCarrier,
   type RawTarget,
   type RawConnection,
   type Running,
@@ -85,22 +86,13 @@ describe('response-side hardening', () => {
     await target?.close();
   });
 
-  /** The target connection that received the latest request for `path`. */
-  function lastCarrier(path: string): RawConnection {
-    for (let i = target.connections.length - 1; i >= 0; i--) {
-      const k = target.connections[i]!;
-      if (k.requests.length > 0 && k.requests[k.requests.length - 1]!.target === path) return k;
-    }
-    throw new Error(`no target connection received ${path} last`);
-  }
-
   /** One request on a fresh client connection; the response and the target connection used. */
   async function get(name: string, method = 'GET'): Promise<{ status: number; body: string; conn: RawConnection; closed: boolean; headers: readonly (readonly [string, string])[] }> {
     const c = await RawClient.connect(lb.port());
     try {
       c.write(`${method} /r/${name} HTTP/1.1\r\nHost: a\r\n\r\n`);
       const r = await c.readResponse({ head: method === 'HEAD' });
-      const conn = lastCarrier(`/r/${name}`);
+      const conn = lastCarrier(target, `/r/${name}`);
       return { status: r.status, body: r.body.toString('latin1'), conn, closed: c.closed, headers: r.headers };
     } finally {
       c.destroy();
@@ -155,7 +147,7 @@ describe('response-side hardening', () => {
         const r = await c.readResponse();
         assert.equal(r.status, 200);
         assert.equal(r.body.toString(), 'ok');
-        const conn = lastCarrier(`/r/${name}`);
+        const conn = lastCarrier(target, `/r/${name}`);
         await waitFor(() => conn.closed, 2000, 'the target connection closed');
         // The same client connection goes on, and never sees the poison.
         c.write('GET /r/ok HTTP/1.1\r\nHost: a\r\n\r\n');

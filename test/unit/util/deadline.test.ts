@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Deadline } from '../../../src/util/deadline.js';
 
-/** Resolves with the time (performance.now) at which `d`'s expiry callback ran, or null. */
+/** A deadline whose expiries are recorded (performance.now() at each call) in `fired`. */
 function probe(periodMs: number): { d: Deadline; fired: number[] } {
   const fired: number[] = [];
   const d = new Deadline(periodMs, () => fired.push(performance.now()));
