@@ -293,7 +293,16 @@ export interface ResponseFraming {
   readonly chunked: boolean;
 }
 
+/** The head responseFraming read last, and what it found (see below). */
+let framedHead: readonly string[] | null = null;
+let framed: ResponseFraming = { contentLength: -1, chunked: false };
+
+/**
+ * Both the client side (the framing it relays) and the target connection (whether it counts the
+ * body itself) ask about the same head, one right after the other: the head is scanned once.
+ */
 export function responseFraming(raw: readonly string[]): ResponseFraming {
+  if (raw === framedHead) return framed;
   let contentLength = -1;
   let chunked = false;
   for (let i = 0; i < raw.length; i += 2) {
@@ -301,7 +310,9 @@ export function responseFraming(raw: readonly string[]): ResponseFraming {
     if (code === H.CONTENT_LENGTH) contentLength = Number(raw[i + 1]!.trim());
     else if (code === H.TRANSFER_ENCODING) chunked = true;
   }
-  return { contentLength, chunked };
+  framedHead = raw;
+  framed = { contentLength, chunked };
+  return framed;
 }
 
 /**

@@ -241,7 +241,7 @@ export class UpstreamConnection implements UpstreamLink {
     this.socket = pool.tls === null ? new net.Socket() : tls.connect({ ...pool.tls, host: pool.host, port: pool.port });
     if (pool.tls !== null) this.socket.setNoDelay(true);
     this.#parser = new HTTPParser();
-    this.#parser.initialize(HTTPParser.RESPONSE, {}, MAX_RESPONSE_HEADER_BYTES, LENIENT_NONE);
+    this.#resetParser();
     this.#handler = null;
     this.#connected = false;
     this.reused = false;
@@ -501,11 +501,15 @@ export class UpstreamConnection implements UpstreamLink {
       if (this.#destroyed) return;
       // llhttp took the head for an upgrade and would keep that mark: without a reset it
       // would report no error for the next response.
-      this.#parser.initialize(HTTPParser.RESPONSE, {}, MAX_RESPONSE_HEADER_BYTES, LENIENT_NONE);
+      this.#resetParser();
       if (ret < chunk.length) this.#relayBody(chunk, ret);
       return;
     }
     if (this.#finalDone) this.#deliverComplete();
+  }
+
+  #resetParser(): void {
+    this.#parser.initialize(HTTPParser.RESPONSE, {}, MAX_RESPONSE_HEADER_BYTES, LENIENT_NONE);
   }
 
   /** Relays the Content-Length body bytes of `chunk` from `from` on (see #bodyLeft). */

@@ -16,6 +16,7 @@ import {
   listener,
   group,
   RawClient,
+  rawOnce,
   header,
   waitFor,
   lastCarrier,
@@ -169,15 +170,9 @@ describe('Content-Length bodies framed by Switchyard', () => {
   }
 
   it('a response body that arrives in several reads is relayed byte-exact', async () => {
-    const c = await RawClient.connect(lb.port());
-    try {
-      c.write('GET /split HTTP/1.1\r\nHost: a\r\n\r\n');
-      const r = await c.readResponse();
-      assert.equal(r.status, 200);
-      assert.equal(r.body.toString(), '0123456789abcdefghij');
-    } finally {
-      c.destroy();
-    }
+    const { response: r } = await rawOnce(lb.port(), 'GET /split HTTP/1.1\r\nHost: a\r\n\r\n');
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), '0123456789abcdefghij');
   });
 
   for (const path of Object.keys(SCRIPTED)) {
