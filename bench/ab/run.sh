@@ -15,6 +15,8 @@
 # A build is NAME=ENTRY (an entry point whose directory has node_modules above it); the node flags
 # are read from the entry point's `#!` line, as bench/macro/switchyard-peer.sh does.
 # Extra node flags for one build: NAME=ENTRY@'--flag --flag'.
+# Rule scaling (issue 7 item 2): `--rules NAME=N` gives build NAME a config with N exact-host and
+# N path-prefix rules that every request falls through (bench/rules/rules-scale.mjs writes it).
 set -euo pipefail
 
 AB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,6 +24,7 @@ REPO="$(cd "$AB_DIR/../.." && pwd)"
 SHARED_BENCH="${SHARED_BENCH:-$REPO/../shared/bench}"
 SCENARIO=small ROUNDS=2 DURATION=5 WARMUP=2 LOG=off
 BUILDS=()
+declare -A RULES=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --scenario) SCENARIO="$2"; shift 2;;
@@ -29,7 +32,8 @@ while [[ $# -gt 0 ]]; do
     --duration) DURATION="$2"; shift 2;;
     --warmup) WARMUP="$2"; shift 2;;
     --log) LOG=on; shift;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+    --rules) RULES[${2%%=*}]=${2#*=}; shift 2;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
     *=*) BUILDS+=("$1"); shift;;
     *) echo "unknown argument: $1" >&2; exit 2;;
   esac
@@ -90,8 +94,13 @@ for round in $(seq "$ROUNDS"); do
     entry=${spec%%@*} extra=""
     [[ $spec == *@* ]] && extra=${spec#*@}
     launcher=$(sed -n '1s|^#!.*[/ ]node\b||p' "$entry")
+    config="$RUN/switchyard.yaml"
+    if [[ -n "${RULES[$name]:-}" ]]; then
+      config="$RUN/$name.json"
+      node "$REPO/bench/rules/rules-scale.mjs" --write-config "$config" "${RULES[$name]}" "${RULES[$name]}" "$SY_PORT" "127.0.0.1:$B1_PORT,127.0.0.1:$B2_PORT"
+    fi
     # shellcheck disable=SC2086  # flag lists
-    taskset -c 0 node $launcher $extra "$entry" --config "$RUN/switchyard.yaml" > "$RUN/logs/$name.log" 2>&1 &
+    taskset -c 0 node $launcher $extra "$entry" --config "$config" > "$RUN/logs/$name.log" 2>&1 &
     SY_PID=$!
     for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$SY_PORT/" && break; sleep 0.1; done
     WRK_BODY_BYTES=$BODY taskset -c 1 wrk -t1 -c50 -d"${WARMUP}s" -s "$lua" "$url" >/dev/null

@@ -45,6 +45,45 @@ export function renderLocalReply(o: LocalReplyOptions): Buffer {
   return Buffer.concat([Buffer.from(head, 'latin1'), body]);
 }
 
+/** A fixed response in the four forms a connection sends: keep-alive or close, whole or head only. */
+export interface RenderedReplyVariants {
+  readonly keepAlive: Buffer;
+  readonly close: Buffer;
+  readonly keepAliveHead: Buffer;
+  readonly closeHead: Buffer;
+}
+
+/**
+ * The four forms of one response, as views of a single buffer laid out
+ * `[keep-alive head][body][close head][body]` — one allocation instead of eight, which is what
+ * made compiling 2,000 fixed-response rules the largest part of a reload. Same bytes as
+ * renderLocalReply with the corresponding options.
+ */
+export function renderLocalReplyVariants(status: number, contentType: string | undefined, body: Buffer): RenderedReplyVariants {
+  let common = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\nServer: switchyard\r\n`;
+  if (contentType !== undefined && body.length > 0) {
+    if (CTL.test(contentType)) throw new Error('header Content-Type carries a control character');
+    common += `Content-Type: ${contentType}\r\n`;
+  }
+  common += `Content-Length: ${body.length}\r\n`;
+  const keepAliveHead = `${common}\r\n`;
+  const closeHead = `${common}Connection: close\r\n\r\n`;
+  const a = keepAliveHead.length;
+  const b = closeHead.length;
+  const n = body.length;
+  const all = Buffer.allocUnsafe(a + n + b + n);
+  all.write(keepAliveHead, 0, 'latin1');
+  body.copy(all, a);
+  all.write(closeHead, a + n, 'latin1');
+  body.copy(all, a + n + b);
+  return {
+    keepAlive: all.subarray(0, a + n),
+    keepAliveHead: all.subarray(0, a),
+    close: all.subarray(a + n),
+    closeHead: all.subarray(a + n, a + n + b),
+  };
+}
+
 /** The short plain-text error response for a status. */
 export function renderErrorReply(status: number, reason: string, close: boolean, headOnly = false, extra?: readonly (readonly [string, string])[]): Buffer {
   return renderLocalReply({
