@@ -9,8 +9,8 @@
 # CPU µs per request (utime+stime of the process ÷ requests), p99 and RSS at the end. Trust a
 # difference only when it holds in every round.
 #
-#   bash bench/ab/run.sh --scenario small --rounds 3 --duration 5 A=dist-base/src/cli/main.js B=dist/src/cli/main.js
-#   bash bench/ab/run.sh --scenario post64k --log A=dist-base/src/cli/main.js B=dist/src/cli/main.js
+#   bash bench/ab/run.sh --scenario small --rounds 3 --duration 5 A=dist-base/src/cli/switchyard.js B=dist/src/cli/switchyard.js
+#   bash bench/ab/run.sh --scenario post64k --log A=dist-base/src/cli/switchyard.js B=dist/src/cli/switchyard.js
 #
 # A build is NAME=ENTRY (an entry point whose directory has node_modules above it); the node flags
 # are read from the entry point's `#!` line, as bench/macro/switchyard-peer.sh does.

@@ -42,7 +42,7 @@ Options (defaults in brackets):
   Passed through to the shared harness: --conns N, --threads N, --proxy-cpus LIST,
   --load-cpus LIST, --max-foreign PCT, --add 'NAME|PORT|CMD', --ready 'NAME|CMD', --keep-up.
 Env: SHARED_BENCH (harness location) [$SHARED_BENCH]
-     SWITCHYARD_MAIN (Switchyard entry point) [dist/src/cli/main.js]
+     SWITCHYARD_MAIN (Switchyard entry point) [dist/src/cli/switchyard.js]
 EOF
 }
 
@@ -89,7 +89,7 @@ for t in wrk nginx taskset setsid curl timeout node; do
 done
 
 # ---------------------------------------------------------------- peers: skip what is not installed
-SY_MAIN="${SWITCHYARD_MAIN:-$REPO/dist/src/cli/main.js}"   # env override: compare another build
+SY_MAIN="${SWITCHYARD_MAIN:-$REPO/dist/src/cli/switchyard.js}"   # env override: compare another build
 BASE=() SY=() SKIPPED=()
 IFS=',' read -r -a want <<<"$PEERS"
 for p in "${want[@]}"; do

@@ -47,7 +47,7 @@ function freePort() {
 
 /** Spawns the CLI on `file` and resolves with the ms until `port` accepts a connection. */
 async function cliStart(file, port) {
-  const main = fileURLToPath(new URL('cli/main.js', dist));
+  const main = fileURLToPath(new URL('cli/switchyard.js', dist));
   const flags = (readFileSync(main, 'latin1').split('\n', 1)[0].match(/^#!.*[/ ]node\b(.*)$/)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
   const t0 = performance.now();
   const child = spawn(process.execPath, [...flags, main, '--config', file], { stdio: 'ignore', env: { ...process.env, SWITCHYARD_LOG_LEVEL: 'warn' } });

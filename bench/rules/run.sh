@@ -11,8 +11,8 @@ node "$DIR/rules-scale.mjs"
 peer() { # NAME HOSTS PATHS
   # node flags as the command's own #! line gives them (docs/decisions/0014)
   local flags
-  flags=$(sed -n '1s|^#!.*[/ ]node\b||p' "$REPO/dist/src/cli/main.js")
-  echo "$1|$4|node $DIR/rules-scale.mjs --write-config \$RUN_DIR/$1.json $2 $3 \$PORT \$BACKENDS && exec node $flags $REPO/dist/src/cli/main.js --config \$RUN_DIR/$1.json"
+  flags=$(sed -n '1s|^#!.*[/ ]node\b||p' "$REPO/dist/src/cli/switchyard.js")
+  echo "$1|$4|node $DIR/rules-scale.mjs --write-config \$RUN_DIR/$1.json $2 $3 \$PORT \$BACKENDS && exec node $flags $REPO/dist/src/cli/switchyard.js --config \$RUN_DIR/$1.json"
 }
 exec bash "$REPO/bench/macro/run.sh" --peers direct --scenarios small \
   --add "$(peer sy-1rule 0 1 19095)" --add "$(peer sy-2000rules 1000 1000 19096)" "$@"

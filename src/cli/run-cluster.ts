@@ -16,7 +16,8 @@ import { loadConfigFile } from '../config/load.js';
 import { createLogger } from '../observability/logger.js';
 import { printStartup, installSignals } from './run.js';
 
-const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
+/** The worker entry: the bundled one when this code runs from the bundled command (scripts/bundle.mjs). */
+const WORKER_MAIN = fileURLToPath(new URL(import.meta.url.endsWith('/switchyard.js') ? './switchyard-worker.js' : './worker-main.js', import.meta.url));
 
 /**
  * The number of worker processes `configFile` asks for; 1 when it cannot be read or is invalid

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startHttpTarget, request, within, waitFor, type HttpTarget, type Echo } from '../harness/index.js';
 
-const MAIN = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../../src/cli/switchyard.js', import.meta.url));
 
 interface Child {
   readonly proc: ChildProcess;

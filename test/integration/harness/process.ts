@@ -1,5 +1,5 @@
 /**
- * Running the real CLI (`node dist/src/cli/main.js …`) as a child process, for tests of what
+ * Running the real CLI (`node dist/src/cli/switchyard.js …`) as a child process, for tests of what
  * only a process shows: signals (SIGHUP, SIGTERM, SIGINT), startup lines and exit codes.
  */
 import net from 'node:net';
@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { within } from './wait.js';
 
-const MAIN = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../../src/cli/switchyard.js', import.meta.url));
 
 export interface SwitchyardProcess {
   readonly proc: ChildProcess;

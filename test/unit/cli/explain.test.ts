@@ -16,7 +16,7 @@ import { HealthChecker } from '../../../src/targets/health/checker.js';
 
 // This file runs from dist/test/unit/cli/; fixtures are not compiled, so read the sources.
 const FIXTURE = fileURLToPath(new URL('../../../../test/fixtures/configs/valid/explain.yaml', import.meta.url));
-const MAIN = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../../src/cli/switchyard.js', import.meta.url));
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-explain-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
