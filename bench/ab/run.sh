@@ -54,6 +54,8 @@ cleanup() {
   [[ -n "$SY_PID" ]] && kill "$SY_PID" 2>/dev/null || true
   [[ -n "$BACKEND_PID" ]] && kill "$BACKEND_PID" 2>/dev/null || true
   wait 2>/dev/null || true
+  # AB_KEEP_LOGS=DIR keeps each run's Switchyard output (e.g. with NAME=ENTRY@'--trace-gc').
+  [[ -n "${AB_KEEP_LOGS:-}" ]] && mkdir -p "$AB_KEEP_LOGS" && cp "$RUN"/logs/* "$AB_KEEP_LOGS"/ 2>/dev/null
   rm -rf "$RUN"
 }
 trap cleanup EXIT
@@ -100,7 +102,7 @@ for round in $(seq "$ROUNDS"); do
       node "$REPO/bench/rules/rules-scale.mjs" --write-config "$config" "${RULES[$name]}" "${RULES[$name]}" "$SY_PORT" "127.0.0.1:$B1_PORT,127.0.0.1:$B2_PORT"
     fi
     # shellcheck disable=SC2086  # flag lists
-    taskset -c 0 node $launcher $extra "$entry" --config "$config" > "$RUN/logs/$name.log" 2>&1 &
+    taskset -c 0 node $launcher $extra "$entry" --config "$config" >> "$RUN/logs/$name.log" 2>&1 &
     SY_PID=$!
     for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$SY_PORT/" && break; sleep 0.1; done
     WRK_BODY_BYTES=$BODY taskset -c 1 wrk -t1 -c50 -d"${WARMUP}s" -s "$lua" "$url" >/dev/null
