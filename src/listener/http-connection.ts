@@ -154,7 +154,13 @@ export class ClientConnection implements Downstream {
     socket.on('error', () => this.#onClose());
     socket.on('close', () => this.#onClose());
     socket.on('end', () => {
-      // Half-close from the client: finish what is in flight, then close.
+      // The client's FIN. A FIN after a request looks the same as a client that closed and
+      // left, so it is taken as leaving (as nginx and Go's server do; HAProxy serves a
+      // half-closed client instead): the socket is not half-open, Node ends our side too, and
+      // the 'close' that follows cancels what is in flight at the target. Why not the other:
+      // serving half-closed clients kept abandoned requests (a closed browser tab, a long
+      // poll) running at the target until their response was written (tried; two tests of
+      // prompt cancellation failed).
       if (this.current === null && this.#queue.length === 0) this.destroy();
       else this.#closing = true;
     });
