@@ -345,7 +345,7 @@ function buildReport(
   };
   // As proxy/dispatch.ts: split the target, normalise the path (null → 400), then route.
   const split = splitTarget(req.target);
-  const path = split === null ? null : normalizePath(split.path);
+  const path = split === null ? null : normalizePath(split.path, listener.settings.mergeSlashes);
   if (split === null || path === null) {
     return {
       ...base,

@@ -27,6 +27,8 @@ export interface CompiledSettings {
   readonly maxRequestBodyBytes: number;
   readonly xForwardedFor: ResolvedSettings['xForwardedFor'];
   readonly preserveHostHeader: boolean;
+  /** Merge runs of `/` in request paths before routing and forwarding. */
+  readonly mergeSlashes: boolean;
   readonly desyncMitigation: ResolvedSettings['desyncMitigation'];
 }
 
@@ -138,6 +140,7 @@ export function compileSettings(s: ResolvedSettings): CompiledSettings {
     maxRequestBodyBytes: s.maxRequestBodyBytes,
     xForwardedFor: s.xForwardedFor,
     preserveHostHeader: s.preserveHostHeader,
+    mergeSlashes: s.mergeSlashes,
     desyncMitigation: s.desyncMitigation,
   });
 }

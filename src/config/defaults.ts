@@ -41,6 +41,7 @@ export const DEFAULTS = {
     maxRequestBodyBytes: 0,
     xForwardedFor: 'append',
     preserveHostHeader: true,
+    mergeSlashes: false,
     desyncMitigation: 'defensive',
     stickinessSecret: '',
   },
@@ -125,6 +126,7 @@ export interface ResolvedSettings {
   readonly maxRequestBodyBytes: number;
   readonly xForwardedFor: XForwardedForMode;
   readonly preserveHostHeader: boolean;
+  readonly mergeSlashes: boolean;
   readonly desyncMitigation: DesyncMitigation;
   /** Empty: generate one at start. */
   readonly stickinessSecret: string;
@@ -344,6 +346,7 @@ export function withDefaults(config: Config): ResolvedConfig {
       maxRequestBodyBytes: s.maxRequestBodyBytes ?? d.maxRequestBodyBytes,
       xForwardedFor: s.xForwardedFor ?? d.xForwardedFor,
       preserveHostHeader: s.preserveHostHeader ?? d.preserveHostHeader,
+      mergeSlashes: s.mergeSlashes ?? d.mergeSlashes,
       desyncMitigation: s.desyncMitigation ?? d.desyncMitigation,
       stickinessSecret: s.stickinessSecret ?? d.stickinessSecret,
     },

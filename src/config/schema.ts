@@ -579,6 +579,10 @@ const settingsSchema = obj('Process-wide settings.', {
     default: DEFAULTS.settings.xForwardedFor,
   }),
   preserveHostHeader: bool('Send the client Host header to targets.', DEFAULTS.settings.preserveHostHeader),
+  mergeSlashes: bool(
+    'Merge repeated slashes in request paths ("//admin" → "/admin") before routing and forwarding, as nginx does by default.',
+    DEFAULTS.settings.mergeSlashes,
+  ),
   desyncMitigation: str('How strictly ambiguous request framing is refused.', {
     enum: ['monitor', 'defensive', 'strictest'],
     default: DEFAULTS.settings.desyncMitigation,

@@ -40,6 +40,7 @@ export interface SettingsConfig {
   readonly maxRequestBodyBytes?: number;
   readonly xForwardedFor?: XForwardedForMode;
   readonly preserveHostHeader?: boolean;
+  readonly mergeSlashes?: boolean;
   readonly desyncMitigation?: DesyncMitigation;
   /** HMAC key for sticky cookies; empty: generated at start. */
   readonly stickinessSecret?: string;

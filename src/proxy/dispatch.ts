@@ -128,7 +128,7 @@ export function dispatchRequest(conn: Downstream, req: ClientRequest, dc: Dispat
   }
   const split = splitTarget(url);
   if (split === null) return conn.replyError(req, ProxyErrors.BAD_REQUEST, true);
-  const path = normalizePath(split.path);
+  const path = normalizePath(split.path, settings.mergeSlashes);
   if (path === null) return conn.replyError(req, ProxyErrors.BAD_PATH, true);
   req.host = host;
   req.path = path;

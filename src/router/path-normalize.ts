@@ -56,17 +56,21 @@ function isForbiddenEscape(b: number): boolean {
  * (`%5C`); has a dot-segment that climbs above the root (`/../x`); or has a segment that is
  * `.` or `..` followed by `;` parameters (`/a/..;/b`, read as `..` by some Java servers).
  *
- * Repeated slashes are kept as they are: `//` is a legal empty segment, and merging it would
- * forward a different path from the one the client sent.
+ * Repeated slashes are kept as they are by default: `//` is a legal empty segment, and merging
+ * it would forward a different path from the one the client sent. With `mergeSlashes`
+ * (`settings.mergeSlashes`) every run of `/` becomes one, for targets that merge slashes
+ * themselves (nginx, Spring): then `//admin` meets an `/admin*` rule and is forwarded as `/admin`.
  */
-export function normalizePath(raw: string): string | null {
+export function normalizePath(raw: string, mergeSlashes = false): string | null {
   const n = raw.length;
   if (n === 0 || raw.charCodeAt(0) !== 0x2f) return null;
   // Pass 1: validate, and find out whether anything must be rewritten.
   let rewrite = false;
   let dots = false;
+  let slashes = false;
   for (let i = 0; i < n; i++) {
     const c = raw.charCodeAt(i);
+    if (c === 0x2f && mergeSlashes && raw.charCodeAt(i - 1) === 0x2f) slashes = true;
     if (c === 0x25) {
       if (i + 2 >= n) return null;
       const h1 = raw.charCodeAt(i + 1);
@@ -109,8 +113,13 @@ export function normalizePath(raw: string): string | null {
     // Decoding `%2E` can create dot-segments the raw scan did not see.
     if (!dots) dots = out.indexOf('/.') >= 0;
   }
+  // Before dot-segments, as nginx does: `/a//../b` is `/a/../b`, so `/b`. (Decoding cannot
+  // create a slash: `%2F` is refused above.)
+  if (slashes) out = out.replace(REPEATED_SLASHES, '/');
   return dots ? removeDotSegments(out) : out;
 }
+
+const REPEATED_SLASHES = /\/{2,}/g;
 
 /**
  * RFC 3986 §5.2.4 on a path that starts with `/`, except that climbing above the root is an

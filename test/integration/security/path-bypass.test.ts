@@ -136,3 +136,60 @@ describe('no rule can be bypassed by encoding', () => {
     assert.equal((await send('http://a.example/', 'admin.example')).status, 400);
   });
 });
+
+describe('settings.mergeSlashes', () => {
+  let target: HttpTarget;
+  let merging: Running;
+  let keeping: Running;
+
+  before(async () => {
+    target = await startHttpTarget('t');
+    const config = (mergeSlashes: boolean): Parameters<typeof startSwitchyard>[0] => ({
+      settings: { mergeSlashes },
+      listeners: [
+        listener('web', { forward: { targetGroup: 'g' } }, [
+          { priority: 10, match: { path: ['/admin', '/admin/*'] }, fixedResponse: { statusCode: 403, body: 'denied by rule' } },
+        ]),
+      ],
+      targetGroups: [group('g', [target.port])],
+    });
+    merging = await startSwitchyard(config(true));
+    keeping = await startSwitchyard(config(false));
+  });
+
+  after(async () => {
+    await merging?.close();
+    await keeping?.close();
+    await target?.close();
+  });
+
+  async function get(lb: Running, requestTarget: string): Promise<{ status: number; body: string }> {
+    const c = await RawClient.connect(lb.port());
+    try {
+      c.write(`GET ${requestTarget} HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n`);
+      const r = await c.readResponse();
+      return { status: r.status, body: r.body.toString() };
+    } finally {
+      c.destroy();
+    }
+  }
+
+  for (const t of ['//admin', '///admin/users', '/public//..//admin', '//%61dmin']) {
+    it(`on: ${t} meets the /admin rule; off: it reaches the target as sent`, async () => {
+      const before = target.requests.length;
+      const r = await get(merging, t);
+      assert.equal(r.status, 403, `${r.status} ${r.body}`);
+      assert.equal(target.requests.length, before, 'nothing reached the target');
+      const kept = await get(keeping, t);
+      assert.equal(kept.status, 200, `${kept.status} ${kept.body}`);
+    });
+  }
+
+  it('on: the target receives the merged path the rules saw', async () => {
+    const r = await get(merging, '//public///a//b?x=1');
+    assert.equal(r.status, 200);
+    assert.equal(JSON.parse(r.body).url, '/public/a/b?x=1');
+    const kept = await get(keeping, '//public///a//b?x=1');
+    assert.equal(JSON.parse(kept.body).url, '//public///a//b?x=1');
+  });
+});

@@ -43,6 +43,7 @@ test('settings, admin and accessLog defaults', () => {
     maxRequestBodyBytes: 0,
     xForwardedFor: 'append',
     preserveHostHeader: true,
+    mergeSlashes: false,
     desyncMitigation: 'defensive',
     stickinessSecret: '',
   });

@@ -118,6 +118,44 @@ describe('normalizePath', () => {
   });
 });
 
+describe('normalizePath with mergeSlashes', () => {
+  const MERGED: readonly (readonly [string, string])[] = [
+    ['//admin', '/admin'],
+    ['/a//b///c', '/a/b/c'],
+    ['/a/b//', '/a/b/'],
+    ['///', '/'],
+    // merged before dot-segments (as nginx): `/a//../b` is `/a/../b`
+    ['/a//../b', '/b'],
+    ['//%61dmin//x', '/admin/x'],
+    ['/a/./b//c', '/a/b/c'],
+  ];
+  for (const [raw, expected] of MERGED) {
+    it(`${JSON.stringify(raw)} → ${JSON.stringify(expected)}`, () => {
+      assert.equal(normalizePath(raw, true), expected);
+    });
+  }
+
+  it('keeps repeated slashes without it (the default), and rejects the same inputs either way', () => {
+    assert.equal(normalizePath('//admin'), '//admin');
+    assert.equal(normalizePath('/a//../b'), '/a/b');
+    for (const [raw] of REJECTED) assert.equal(normalizePath(raw, true), null, raw);
+  });
+
+  it('returns the input itself when there is nothing to merge', () => {
+    const raw = '/api/v1/users/42';
+    assert.equal(normalizePath(raw, true), raw);
+  });
+
+  it('is idempotent and leaves no repeated slash', () => {
+    for (const [raw] of [...MERGED, ...NORMALISED]) {
+      const once = normalizePath(raw, true);
+      if (once === null) continue;
+      assert.equal(normalizePath(once, true), once, raw);
+      assert.equal(once.includes('//'), false, raw);
+    }
+  });
+});
+
 describe('splitTarget', () => {
   it('splits path and query at the first ?', () => {
     assert.deepEqual(splitTarget('/a?b'), { path: '/a', query: 'b' });
