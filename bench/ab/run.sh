@@ -15,6 +15,9 @@
 # A build is NAME=ENTRY (an entry point whose directory has node_modules above it); the node flags
 # are read from the entry point's `#!` line, as bench/macro/switchyard-peer.sh does.
 # Extra node flags for one build: NAME=ENTRY@'--flag --flag'.
+# A process that has already served other traffic (as in the benchmark, where one process runs
+# every scenario in turn): `--preload 'PATH:SECONDS,PATH:SECONDS'` runs wrk on those paths
+# (`/`, `/16k`) before the warm-up of every run.
 # Rule scaling (issue 7 item 2): `--rules NAME=N` gives build NAME a config with N exact-host and
 # N path-prefix rules that every request falls through (bench/rules/rules-scale.mjs writes it).
 set -euo pipefail
@@ -22,7 +25,7 @@ set -euo pipefail
 AB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$AB_DIR/../.." && pwd)"
 SHARED_BENCH="${SHARED_BENCH:-$REPO/../shared/bench}"
-SCENARIO=small ROUNDS=2 DURATION=5 WARMUP=2 LOG=off
+SCENARIO=small ROUNDS=2 DURATION=5 WARMUP=2 LOG=off PRELOAD=
 BUILDS=()
 declare -A RULES=()
 while [[ $# -gt 0 ]]; do
@@ -32,8 +35,9 @@ while [[ $# -gt 0 ]]; do
     --duration) DURATION="$2"; shift 2;;
     --warmup) WARMUP="$2"; shift 2;;
     --log) LOG=on; shift;;
+    --preload) PRELOAD="$2"; shift 2;;
     --rules) RULES[${2%%=*}]=${2#*=}; shift 2;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
     *=*) BUILDS+=("$1"); shift;;
     *) echo "unknown argument: $1" >&2; exit 2;;
   esac
@@ -105,6 +109,9 @@ for round in $(seq "$ROUNDS"); do
     taskset -c 0 node $launcher $extra "$entry" --config "$config" >> "$RUN/logs/$name.log" 2>&1 &
     SY_PID=$!
     for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$SY_PORT/" && break; sleep 0.1; done
+    for pre in ${PRELOAD//,/ }; do
+      taskset -c 1 wrk -t1 -c50 -d"${pre##*:}s" -s "$lua" "http://127.0.0.1:$SY_PORT${pre%%:*}" >/dev/null
+    done
     WRK_BODY_BYTES=$BODY taskset -c 1 wrk -t1 -c50 -d"${WARMUP}s" -s "$lua" "$url" >/dev/null
     t0=$(awk '{ print $14 + $15 }' "/proc/$SY_PID/stat")
     out=$(WRK_BODY_BYTES=$BODY taskset -c 1 wrk -t1 -c50 -d"${DURATION}s" -s "$lua" "$url")

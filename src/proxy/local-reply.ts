@@ -30,19 +30,25 @@ export interface LocalReplyOptions {
 /** Renders a whole response. Throws only on a programmer error (a CR/LF in a header value). */
 export function renderLocalReply(o: LocalReplyOptions): Buffer {
   const body = o.body === undefined ? Buffer.alloc(0) : typeof o.body === 'string' ? Buffer.from(o.body) : o.body;
-  let head = `HTTP/1.1 ${o.status} ${reasonPhrase(o.status)}\r\nServer: switchyard\r\n`;
-  if (o.contentType !== undefined && body.length > 0) head += `Content-Type: ${o.contentType}\r\n`;
-  if (o.headers) {
-    for (const [name, value] of o.headers) {
+  const head = `${headFields(o.status, o.contentType, body.length, o.headers)}${o.close ? 'Connection: close\r\n' : ''}\r\n`;
+  if (o.headOnly || body.length === 0) return Buffer.from(head, 'latin1');
+  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
+}
+
+/** Status line and header fields up to (not including) Connection and the blank line. */
+function headFields(status: number, contentType: string | undefined, bodyLength: number, headers?: readonly (readonly [string, string])[]): string {
+  let head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\nServer: switchyard\r\n`;
+  if (contentType !== undefined && bodyLength > 0) {
+    if (CTL.test(contentType)) throw new Error('header Content-Type carries a control character');
+    head += `Content-Type: ${contentType}\r\n`;
+  }
+  if (headers) {
+    for (const [name, value] of headers) {
       if (CTL.test(name) || CTL.test(value)) throw new Error(`header ${name} carries a control character`);
       head += `${name}: ${value}\r\n`;
     }
   }
-  head += `Content-Length: ${body.length}\r\n`;
-  if (o.close) head += 'Connection: close\r\n';
-  head += '\r\n';
-  if (o.headOnly || body.length === 0) return Buffer.from(head, 'latin1');
-  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
+  return `${head}Content-Length: ${bodyLength}\r\n`;
 }
 
 /** A fixed response in the four forms a connection sends: keep-alive or close, whole or head only. */
@@ -60,12 +66,7 @@ export interface RenderedReplyVariants {
  * renderLocalReply with the corresponding options.
  */
 export function renderLocalReplyVariants(status: number, contentType: string | undefined, body: Buffer): RenderedReplyVariants {
-  let common = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\nServer: switchyard\r\n`;
-  if (contentType !== undefined && body.length > 0) {
-    if (CTL.test(contentType)) throw new Error('header Content-Type carries a control character');
-    common += `Content-Type: ${contentType}\r\n`;
-  }
-  common += `Content-Length: ${body.length}\r\n`;
+  const common = headFields(status, contentType, body.length);
   const keepAliveHead = `${common}\r\n`;
   const closeHead = `${common}Connection: close\r\n\r\n`;
   const a = keepAliveHead.length;
