@@ -9,6 +9,18 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHttpTarget, startSwitchyard, listener, group, RawClient, type HttpTarget, type Running } from '../harness/index.js';
 
+/** One GET on a fresh connection (`Connection: close`): status and body. */
+async function get(lb: Running, requestTarget: string, host = 'a.example'): Promise<{ status: number; body: string }> {
+  const c = await RawClient.connect(lb.port());
+  try {
+    c.write(`GET ${requestTarget} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    const r = await c.readResponse();
+    return { status: r.status, body: r.body.toString() };
+  } finally {
+    c.destroy();
+  }
+}
+
 describe('no rule can be bypassed by encoding', () => {
   let target: HttpTarget;
   let lb: Running;
@@ -31,16 +43,7 @@ describe('no rule can be bypassed by encoding', () => {
     await target?.close();
   });
 
-  async function send(requestTarget: string, host = 'a.example'): Promise<{ status: number; body: string }> {
-    const c = await RawClient.connect(lb.port());
-    try {
-      c.write(`GET ${requestTarget} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
-      const r = await c.readResponse();
-      return { status: r.status, body: r.body.toString() };
-    } finally {
-      c.destroy();
-    }
-  }
+  const send = (requestTarget: string, host = 'a.example'): Promise<{ status: number; body: string }> => get(lb, requestTarget, host);
 
   const DENIED = [
     '/admin',
@@ -162,17 +165,6 @@ describe('settings.mergeSlashes', () => {
     await keeping?.close();
     await target?.close();
   });
-
-  async function get(lb: Running, requestTarget: string): Promise<{ status: number; body: string }> {
-    const c = await RawClient.connect(lb.port());
-    try {
-      c.write(`GET ${requestTarget} HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n`);
-      const r = await c.readResponse();
-      return { status: r.status, body: r.body.toString() };
-    } finally {
-      c.destroy();
-    }
-  }
 
   for (const t of ['//admin', '///admin/users', '/public//..//admin', '//%61dmin']) {
     it(`on: ${t} meets the /admin rule; off: it reaches the target as sent`, async () => {
