@@ -8,10 +8,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startHttpTarget, request, within, waitFor, type HttpTarget, type Echo } from '../harness/index.js';
+import { CLI_MAIN } from '../harness/process.js';
 
-const MAIN = fileURLToPath(new URL('../../../src/cli/switchyard.js', import.meta.url));
+const MAIN = CLI_MAIN;
 
 interface Child {
   readonly proc: ChildProcess;

@@ -3,11 +3,40 @@
  * only a process shows: signals (SIGHUP, SIGTERM, SIGINT), startup lines and exit codes.
  */
 import net from 'node:net';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { within } from './wait.js';
 
-const MAIN = fileURLToPath(new URL('../../../src/cli/switchyard.js', import.meta.url));
+/**
+ * The command as it ships: the bundle scripts/bundle.mjs builds from tsc's output
+ * (docs/decisions/0015). Checked once against the modules it was built from, so that running
+ * the tests after `tsc` alone fails with the fix instead of testing yesterday's bundle.
+ */
+export const CLI_MAIN = freshBundle(fileURLToPath(new URL('../../../src/cli/switchyard.js', import.meta.url)));
+
+function freshBundle(bundle: string): string {
+  const built = statSync(bundle, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  const src = fileURLToPath(new URL('../../../src/', import.meta.url));
+  let newest = '';
+  let newestMs = 0;
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) walk(path);
+      else if (e.name.endsWith('.js') && !e.name.startsWith('switchyard')) {
+        const ms = statSync(path).mtimeMs;
+        if (ms > newestMs) [newest, newestMs] = [path, ms];
+      }
+    }
+  };
+  walk(src);
+  if (built < newestMs) throw new Error(`${bundle} is missing or older than ${newest}: run \`node scripts/bundle.mjs\` (npm test does)`);
+  return bundle;
+}
+
+const MAIN = CLI_MAIN;
 
 export interface SwitchyardProcess {
   readonly proc: ChildProcess;

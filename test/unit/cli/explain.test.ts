@@ -13,10 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { runExplain, type ExplainReport } from '../../../src/cli/explain.js';
 import { HealthChecker } from '../../../src/targets/health/checker.js';
+import { CLI_MAIN } from '../../integration/harness/process.js';
 
 // This file runs from dist/test/unit/cli/; fixtures are not compiled, so read the sources.
 const FIXTURE = fileURLToPath(new URL('../../../../test/fixtures/configs/valid/explain.yaml', import.meta.url));
-const MAIN = fileURLToPath(new URL('../../../src/cli/switchyard.js', import.meta.url));
+const MAIN = CLI_MAIN;
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-explain-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
