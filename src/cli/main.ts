@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=2 --initial-old-space-size=32
 /**
  * The `switchyard` command: subcommand dispatch (SPEC §1).
  *
@@ -6,6 +6,10 @@
  * a proxy's garbage is small and short-lived, and the smaller nursery measured 20-30 MB less
  * RSS under the benchmark with equal or better throughput (docs/decisions/0014). The benchmark
  * reads its flags from this line; workers inherit them (cluster uses the primary's execArgv).
+ * `--initial-old-space-size=32` lets V8 skip full collections while the old generation is under
+ * 32 MB: without it, once a process had idled (or after some full GCs) V8 kept the old
+ * generation's limit just above its ~10 MB of live data and ran a full GC every ~40 ms under load,
+ * halving throughput (docs/decisions/0016).
  */
 import { runValidate } from './validate.js';
 import { runExplain } from './explain.js';
