@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../dist/src/cli/switchyard.js', import.meta.url));
+/** Node flags from the command's `#!` line, so the process runs as `switchyard` starts it. */
+const FLAGS = (readFileSync(MAIN, 'latin1').split('\n', 1)[0].match(/^#!.*[/ ]node\b(.*)$/)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
 
 export function arg(name, def) {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,7 +31,7 @@ export function startSwitchyard(config) {
   const dir = mkdtempSync(join(tmpdir(), 'sy-stress-'));
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify(config, null, 2));
-  const proc = spawn(process.execPath, [MAIN, '--config', file], {
+  const proc = spawn(process.execPath, [...FLAGS, MAIN, '--config', file], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SWITCHYARD_LOG_LEVEL: 'warn' },
   });
