@@ -93,7 +93,10 @@ const FLUSH_INTERVAL_MS = 1000;
 /** `stdout`, `off`, or a file path (appended to, created when missing). */
 export function createAccessLog(path: string): AccessLog {
   if (path === 'off') return OFF;
-  const dest = pino.destination({ dest: path === 'stdout' ? 1 : path, sync: false, minLength: 4096, mkdir: true });
+  // Buffer mode: in string mode sonic-boom measures the UTF-8 length of its whole pending batch on
+  // every write (flattening a growing concatenation each time), which made a line cost ~4 µs and
+  // a quarter of that in garbage collection; lines handed over as bytes cost a fraction of that.
+  const dest = pino.destination({ dest: path === 'stdout' ? 1 : path, sync: false, minLength: 4096, mkdir: true, contentMode: 'buffer' } as Parameters<typeof pino.destination>[0]);
   let ready = false;
   let pending = false;
   let closed = false;
@@ -113,7 +116,7 @@ export function createAccessLog(path: string): AccessLog {
   return {
     enabled: true,
     write(record) {
-      dest.write(accessLogLine(record));
+      dest.write(Buffer.from(accessLogLine(record)) as unknown as string);
       pending = true;
     },
     close() {
