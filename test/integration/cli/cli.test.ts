@@ -107,6 +107,28 @@ targetGroups:
     assert.deepEqual(exit, { code: 0, signal: null }, c.stderr);
   });
 
+  it('writes the access log to stdout (the default): one JSON line per request, within the 1 s flush', async () => {
+    const file = join(dir, 'stdout-log.yaml');
+    await writeFile(
+      file,
+      `admin: { host: 127.0.0.1, port: 0 }
+listeners:
+  - { name: web, protocol: HTTP, host: 127.0.0.1, port: 0, defaultAction: { fixedResponse: { statusCode: 200, body: "ok" } } }
+`,
+    );
+    const c = run(['--config', file]);
+    children.push(c);
+    const port = Number((await c.line(/listening http 127\.0\.0\.1:(\d+)/))[1]);
+    for (const path of ['/first', '/caf%C3%A9']) assert.equal((await request(port, { path })).status, 200);
+    const second = await c.line(/^\{.*"path":"\/caf%C3%A9".*\}$/m, 5000);
+    const lines = c.stdout.split('\n').filter((l) => l.startsWith('{'));
+    assert.deepEqual(lines.map((l) => (JSON.parse(l) as { path: string; status: number; listener: string }).path), ['/first', '/caf%C3%A9']);
+    const rec = JSON.parse(second[0]) as { status: number; listener: string; method: string };
+    assert.deepEqual([rec.status, rec.listener, rec.method], [200, 'web', 'GET']);
+    c.proc.kill('SIGTERM');
+    assert.equal((await within(c.exited, 10_000, 'exit after SIGTERM')).code, 0);
+  });
+
   it('SIGTERM lets an in-flight request finish, then exits 0', async () => {
     let release: (() => void) | null = null;
     const held = await startHttpTarget('held', {
