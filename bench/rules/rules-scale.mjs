@@ -9,8 +9,9 @@
 // Not part of the tests. Needs `npm run build` first.
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { SWITCHYARD_MAIN, launcherFlags } from '../launcher.mjs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,8 +48,8 @@ function freePort() {
 
 /** Spawns the CLI on `file` and resolves with the ms until `port` accepts a connection. */
 async function cliStart(file, port) {
-  const main = fileURLToPath(new URL('cli/switchyard.js', dist));
-  const flags = (readFileSync(main, 'latin1').split('\n', 1)[0].match(/^#!.*[/ ]node\b(.*)$/)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+  const main = SWITCHYARD_MAIN;
+  const flags = launcherFlags(main);
   const t0 = performance.now();
   const child = spawn(process.execPath, [...flags, main, '--config', file], { stdio: 'ignore', env: { ...process.env, SWITCHYARD_LOG_LEVEL: 'warn' } });
   try {

@@ -5,11 +5,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { SWITCHYARD_MAIN, launcherFlags } from '../launcher.mjs';
 
-const MAIN = fileURLToPath(new URL('../../dist/src/cli/switchyard.js', import.meta.url));
-/** Node flags from the command's `#!` line, so the process runs as `switchyard` starts it. */
-const FLAGS = (readFileSync(MAIN, 'latin1').split('\n', 1)[0].match(/^#!.*[/ ]node\b(.*)$/)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+const MAIN = SWITCHYARD_MAIN;
+const FLAGS = launcherFlags();
 
 export function arg(name, def) {
   const i = process.argv.indexOf(`--${name}`);
