@@ -15,7 +15,9 @@ import type { CompiledListener } from '../config/compile.js';
 import { ClientConnection } from './http-connection.js';
 import type { Downstream } from '../proxy/downstream.js';
 import type { ClientRequest } from './client-request.js';
-import type { ListenerContext } from './listener-context.js';
+import type { ListenerConnection } from './listener-context.js';
+import { NativeClientConnection, type NativeListenerContext } from '../native/native-connection.js';
+import { nativeEngine, nativeServes } from '../native/engine.js';
 import { boundPort, listenOn, type Listener } from './listener.js';
 import type { HttpParseError } from '../proxy/http-parser.js';
 import type { ProxyErrorKind } from '../proxy/errors.js';
@@ -47,11 +49,11 @@ function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
-export class HttpListener implements Listener, ListenerContext {
+export class HttpListener implements Listener, NativeListenerContext {
   listener: CompiledListener;
   draining: boolean;
   readonly server: net.Server;
-  readonly connections: Set<ClientConnection>;
+  readonly connections: Set<ListenerConnection>;
   readonly #accessLog: AccessLog;
   readonly #log: Logger;
   readonly #hooks: ListenerHooks;
@@ -59,6 +61,8 @@ export class HttpListener implements Listener, ListenerContext {
   /** HTTP/2 sessions of an HTTPS listener that offers h2 through ALPN. */
   readonly #h2: H2Frontend | null;
   #dc: DispatchContext;
+  /** While closing: called when the last connection closed. */
+  #onAllClosed: (() => void) | null = null;
 
   constructor(listener: CompiledListener, accessLog: AccessLog, log: Logger, hooks: ListenerHooks, tlsTerminator: TlsTerminator | null = null) {
     this.listener = listener;
@@ -71,7 +75,8 @@ export class HttpListener implements Listener, ListenerContext {
     this.#tls = tlsTerminator;
     this.#h2 = tlsTerminator !== null && listener.resolved.tls.alpn.includes('h2') ? new H2Frontend(this, listener.settings.maxRequestHeaderBytes) : null;
     if (tlsTerminator === null) {
-      this.server = net.createServer({ noDelay: true }, (socket) => this.#onConnection(socket));
+      // Paused on accept: the native data path takes the socket's descriptor before any read.
+      this.server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.#onPlainConnection(socket));
     } else {
       const server = tls.createServer({ ...tlsTerminator.serverOptions(), noDelay: true });
       tlsTerminator.attach(server);
@@ -132,9 +137,18 @@ export class HttpListener implements Listener, ListenerContext {
       }, graceMs);
       deadline.unref();
       this.#tls?.close();
-      this.server.close(() => {
+      // Node's close waits for the connections it counts; native ones it does not: wait for both.
+      let serverClosed = false;
+      const done = (): void => {
+        if (!serverClosed || this.connections.size > 0) return;
+        this.#onAllClosed = null;
         clearTimeout(deadline);
         resolve();
+      };
+      this.#onAllClosed = done;
+      this.server.close(() => {
+        serverClosed = true;
+        done();
       });
       for (const c of this.connections) c.shutdown();
       this.#h2?.shutdown();
@@ -166,6 +180,45 @@ export class HttpListener implements Listener, ListenerContext {
     const fields = { listener: this.listener.name, classification: verdict.tier, classificationReason: verdict.reason, outcome, method: req.method, url: req.url.slice(0, 200) };
     if (verdict.tier === 'acceptable' && outcome !== 'refused') this.#log.debug(fields, 'non-compliant request');
     else this.#log.info(fields, `desync mitigation: ${verdict.tier} request (${verdict.reason}) ${outcome.replaceAll('_', ' ')}`);
+  }
+
+  /**
+   * A plain-HTTP connection: to the native data path when the addon is built and serves this
+   * listener's actions (docs/decisions/0017), else to the TypeScript engine.
+   */
+  #onPlainConnection(socket: net.Socket): void {
+    const engine = nativeEngine();
+    const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    if (engine !== null && fd !== undefined && fd >= 0 && nativeServes(this.listener)) {
+      const max = this.listener.maxConnections;
+      if (max > 0 && this.connections.size >= max) {
+        // Node stops counting a socket once the addon has it: the limit is kept here.
+        socket.destroy();
+        this.#hooks.onConnectionRejected?.(this.listener.name, 'max_connections');
+        return;
+      }
+      const s = this.listener.settings;
+      const cid = engine.addon.adopt(fd, s.maxRequestHeaderBytes, s.maxRequestHeaderCount, s.idleTimeoutMs);
+      if (cid !== 0) {
+        engine.onError = (err) => this.#log.error({ err, listener: this.listener.name }, 'native data path: request failed');
+        const conn = new NativeClientConnection(engine, cid, this, socket.remoteAddress ?? '', socket.remotePort ?? 0);
+        socket.destroy();
+        this.connections.add(conn);
+        this.#hooks.onConnection?.(this.listener.name, 1);
+        if (this.draining) conn.shutdown();
+        return;
+      }
+    }
+    socket.resume();
+    this.#onConnection(socket);
+  }
+
+  /** The native data path hands a connection over: the TypeScript engine serves it from here. */
+  handOver(from: NativeClientConnection, socket: net.Socket): void {
+    this.connections.delete(from);
+    const conn = new ClientConnection(socket, this);
+    this.connections.add(conn);
+    if (this.draining) conn.shutdown();
   }
 
   #onConnection(socket: net.Socket): ClientConnection {
@@ -265,7 +318,8 @@ export class HttpListener implements Listener, ListenerContext {
     this.#hooks.onLocalError?.(this.listener.name, kind);
   }
 
-  onConnectionClosed(conn: ClientConnection): void {
+  onConnectionClosed(conn: ListenerConnection): void {
     if (this.connections.delete(conn)) this.#hooks.onConnection?.(this.listener.name, -1);
+    if (this.connections.size === 0) this.#onAllClosed?.();
   }
 }

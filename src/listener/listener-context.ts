@@ -10,6 +10,17 @@ import type { ClientRequest } from './client-request.js';
 import type { HttpParseError } from '../proxy/http-parser.js';
 import type { ProxyErrorKind } from '../proxy/errors.js';
 
+/** A client connection as its listener tracks it (TypeScript or native data path). */
+export interface ListenerConnection {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Nothing in flight. */
+  readonly idle: boolean;
+  destroy(): void;
+  /** Close now when idle, else after the current response. */
+  shutdown(): void;
+}
+
 export interface ListenerContext {
   /** The listener's current compiled config; a request pins it when its head arrives. */
   readonly listener: CompiledListener;
@@ -24,5 +35,5 @@ export interface ListenerContext {
   onParseError(conn: ClientConnection, err: HttpParseError): void;
   /** An error answered before any request could be formed (bad head, head timeout). */
   onLocalError(conn: ClientConnection, kind: ProxyErrorKind): void;
-  onConnectionClosed(conn: ClientConnection): void;
+  onConnectionClosed(conn: ListenerConnection): void;
 }

@@ -23,6 +23,7 @@ import { buildResponseHead } from './headers.js';
 import { openTunnel } from './websocket.js';
 import type { RequestView } from '../router/request-view.js';
 import { StickyRequest } from '../targets/stickiness/sticky-request.js';
+import { NativeClientConnection } from '../native/native-connection.js';
 
 /** Request body bytes kept for a replay after a keep-alive race; beyond it, no replay. */
 const REPLAY_LIMIT = 65536;
@@ -93,6 +94,12 @@ export class Exchange implements UpstreamHandler, BodySink {
     this.#sentAtMs = 0;
     this.#pendingUpgradeHead = '';
     this.#sticky = null;
+  }
+
+  /** The client's native connection when the addon holds it (its target connections are native too). */
+  get nativeClient(): NativeClientConnection | null {
+    const c = this.#conn;
+    return c instanceof NativeClientConnection ? c : null;
   }
 
   /** Picks a target and sends. Answers 503 itself when the group has no registered target. */
@@ -230,7 +237,7 @@ export class Exchange implements UpstreamHandler, BodySink {
     this.#conn.relayEnd(this.#req, trailers);
   }
 
-  onUpstreamError(kind: ProxyErrorKind, _cause: Error | null, stale: boolean): void {
+  onUpstreamError(kind: ProxyErrorKind, _cause: Error | null, stale: boolean, replayable = true): void {
     if (this.#done) return;
     this.#clearTimer();
     this.#upstream = null;
@@ -244,6 +251,8 @@ export class Exchange implements UpstreamHandler, BodySink {
       this.#conn.abortResponse(this.#req);
       return;
     }
+    // A native connection relays the body itself: `replayable` says whether it kept all of it.
+    if (!replayable) this.#body = null;
     if (stale && this.#body !== null && target !== null) {
       // The keep-alive race: the target closed an idle connection as we reused it. The replay
       // is not a retry (the target never saw the request): if the fresh connection is refused

@@ -29,6 +29,8 @@ import {
   type HttpParseError,
   type OnHeadersComplete,
 } from './http-parser.js';
+import type { NativeClientConnection } from '../native/native-connection.js';
+import { NativeTargetPool } from '../native/native-pool.js';
 import { ProxyErrors, type ProxyErrorKind } from './errors.js';
 import { Deadline } from '../util/deadline.js';
 import { checkResponseHead } from './framing.js';
@@ -111,7 +113,9 @@ export interface UpstreamHandler {
    * The connection failed. `stale` is true when a reused connection closed before any
    * response byte arrived (the keep-alive race): the request may be replayed on a new one.
    */
-  onUpstreamError(kind: ProxyErrorKind, cause: Error | null, stale: boolean): void;
+  onUpstreamError(kind: ProxyErrorKind, cause: Error | null, stale: boolean, replayable?: boolean): void;
+  /** Set when the client is on the native data path: the target connection must be native too. */
+  readonly nativeClient?: NativeClientConnection | null;
   /** After a 101 head: take the socket (`conn.takeSocket()`); `rest` are tunnel bytes already read. */
   onUpgrade?(conn: UpstreamConnection, rest: Buffer): void;
 }
@@ -124,6 +128,8 @@ export class UpstreamPool implements TargetPool {
   readonly tls: UpstreamTls | null;
   #idle: UpstreamConnection[];
   #active: Set<UpstreamConnection>;
+  /** Connections the native data path holds to this target (created on first use). */
+  #native: NativeTargetPool | null = null;
 
   constructor(host: string, port: number, connectTimeoutMs: number, tlsOptions: UpstreamTls | null = null) {
     this.host = host;
@@ -135,18 +141,23 @@ export class UpstreamPool implements TargetPool {
   }
 
   get activeCount(): number {
-    return this.#active.size;
+    return this.#active.size + (this.#native?.active.size ?? 0);
   }
 
   get idleCount(): number {
-    return this.#idle.length;
+    return this.#idle.length + (this.#native?.idle ?? 0);
   }
 
   /**
    * Binds `handler` to a connection: an idle one when available (ready at once), else a new
    * one (ready on connect). Failures arrive through `handler.onUpstreamError`.
    */
-  acquire(handler: UpstreamHandler, forceNew = false): UpstreamConnection {
+  acquire(handler: UpstreamHandler, forceNew = false): UpstreamLink {
+    const native = handler.nativeClient;
+    if (native !== undefined && native !== null && this.tls === null) {
+      this.#native ??= new NativeTargetPool(this.host, this.port, () => this.connectTimeoutMs);
+      return this.#native.acquire(handler, native, forceNew);
+    }
     if (!forceNew) {
       while (this.#idle.length > 0) {
         const conn = this.#idle.pop()!;
@@ -188,6 +199,7 @@ export class UpstreamPool implements TargetPool {
    * (`kind`, default RESET), so its client gets a 502 or sees the response cut, never a hang.
    */
   destroyAll(kind: ProxyErrorKind = ProxyErrors.RESET): void {
+    this.#native?.destroyAll(kind);
     for (const c of this.#idle.splice(0)) c.destroy();
     for (const c of [...this.#active]) c.abort(kind);
     this.#active.clear();
@@ -195,6 +207,7 @@ export class UpstreamPool implements TargetPool {
 
   /** Closes idle connections only (graceful shutdown). */
   closeIdle(): void {
+    this.#native?.closeIdle();
     for (const c of this.#idle.splice(0)) c.destroy();
   }
 }

@@ -1,0 +1,7 @@
+{
+  "targets": [{
+    "target_name": "switchyard_native",
+    "sources": ["src/engine.cc", "src/scan.cc"],
+    "cflags_cc": ["-O2", "-std=c++17", "-fno-exceptions", "-Wall", "-Wextra"]
+  }]
+}
