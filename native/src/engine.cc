@@ -136,7 +136,7 @@ napi_value raw_headers(const char* base, const HeadFacts& h) {
 enum class CState : uint8_t { HEAD, EXCHANGE, ENDING, CLOSED };
 enum class UState : uint8_t { CONNECTING, READY, WAIT_HEAD, BODY, PARKED, CLOSED };
 enum class TimerKind : uint8_t { NONE, IDLE, BODY, END };
-enum class UpBody : uint8_t { NONE, LENGTH, CHUNKED, EOF_DELIMITED };
+using UpBody = BodyKind;  // UNTIL_CLOSE: relayed until the target closes
 
 struct Client {
   uv_tcp_t tcp;
@@ -164,6 +164,7 @@ struct Client {
   bool replay_ok = true;
   Upstream* relaying = nullptr;   // the target connection whose response is being relayed
   ClientFraming framing = FR_LENGTH;
+  std::string resp_head;          // the response head, written with the first body bytes
   uint64_t bytes_queued = 0;      // bytes handed to uv_write/try_write, ever
   uint64_t body_out = 0;          // response body bytes relayed for the current request (access log)
   uint64_t flushed_mark = 0;      // bytes flushed when the write timer was armed
@@ -189,7 +190,7 @@ struct Upstream {
   std::string rbuf;              // response head bytes so far
   UpBody body = UpBody::NONE;
   int64_t body_left = 0;
-  ChunkScanner chunks;
+  ChunkDecoder chunks;
 };
 
 void client_close(Client* c, int reason, bool notify);
@@ -316,14 +317,21 @@ void write_cb(uv_write_t* r, int status) {
   }
 }
 
-// Writes two pieces; what the socket does not take now is copied and queued. False on error.
-bool stream_write(uv_stream_t* s, uint32_t owner, bool to_client, const char* a, size_t an, const char* b, size_t bn) {
-  size_t total = an + bn;
+// Writes the pieces in one system call when the socket takes them (one TCP segment, not one per
+// piece); what it does not take now is copied and queued. False on error.
+bool stream_writev(uv_stream_t* s, uint32_t owner, bool to_client, uv_buf_t* pieces, unsigned count) {
+  uv_buf_t bufs[4];
+  unsigned n = 0;
+  size_t total = 0;
+  for (unsigned i = 0; i < count; i++) {
+    if (pieces[i].len == 0) continue;
+    bufs[n++] = pieces[i];
+    total += pieces[i].len;
+  }
   if (total == 0) return true;
   size_t done = 0;
   if (uv_stream_get_write_queue_size(s) == 0) {
-    uv_buf_t bufs[2] = {uv_buf_init((char*)a, (unsigned)an), uv_buf_init((char*)b, (unsigned)bn)};
-    int r = an == 0 ? uv_try_write(s, bufs + 1, 1) : uv_try_write(s, bufs, bn == 0 ? 1 : 2);
+    int r = uv_try_write(s, bufs, n);
     if (r == UV_EAGAIN) r = 0;
     if (r < 0) return false;
     done = (size_t)r;
@@ -333,12 +341,16 @@ bool stream_write(uv_stream_t* s, uint32_t owner, bool to_client, const char* a,
   char* data = (char*)malloc(rest);
   if (data == nullptr) return false;
   size_t off = 0;
-  if (done < an) {
-    memcpy(data, a + done, an - done);
-    off = an - done;
-    memcpy(data + off, b, bn);
-  } else {
-    memcpy(data, b + (done - an), rest);
+  size_t skip = done;
+  for (unsigned i = 0; i < n; i++) {
+    size_t len = bufs[i].len;
+    if (skip >= len) {
+      skip -= len;
+      continue;
+    }
+    memcpy(data + off, bufs[i].base + skip, len - skip);
+    off += len - skip;
+    skip = 0;
   }
   WriteReq* w = new WriteReq{{}, data, owner, to_client};
   uv_buf_t buf = uv_buf_init(data, (unsigned)rest);
@@ -350,10 +362,20 @@ bool stream_write(uv_stream_t* s, uint32_t owner, bool to_client, const char* a,
   return true;
 }
 
-bool client_write(Client* c, const char* a, size_t an, const char* b = nullptr, size_t bn = 0) {
+bool stream_write(uv_stream_t* s, uint32_t owner, bool to_client, const char* a, size_t an, const char* b, size_t bn) {
+  uv_buf_t pieces[2] = {uv_buf_init((char*)a, (unsigned)an), uv_buf_init((char*)b, (unsigned)bn)};
+  return stream_writev(s, owner, to_client, pieces, 2);
+}
+
+// Writes to the client; a response head waiting in resp_head goes out with these bytes.
+bool client_write(Client* c, const char* a, size_t an, const char* b = nullptr, size_t bn = 0, const char* d = nullptr, size_t dn = 0) {
   if (c->state == CState::CLOSED) return false;
-  c->bytes_queued += an + bn;
-  if (!stream_write((uv_stream_t*)&c->tcp, c->id, true, a, an, b, bn)) return false;
+  uv_buf_t pieces[4] = {uv_buf_init((char*)c->resp_head.data(), (unsigned)c->resp_head.size()), uv_buf_init((char*)a, (unsigned)an),
+                        uv_buf_init((char*)b, (unsigned)bn), uv_buf_init((char*)d, (unsigned)dn)};
+  c->bytes_queued += c->resp_head.size() + an + bn + dn;
+  bool ok = stream_writev((uv_stream_t*)&c->tcp, c->id, true, pieces, 4);
+  c->resp_head.clear();
+  if (!ok) return false;
   if (!c->wtimer_on && c->idle_ms > 0 && uv_stream_get_write_queue_size((uv_stream_t*)&c->tcp) > 0) {
     c->wtimer_on = true;
     c->flushed_mark = client_flushed(c);
@@ -693,7 +715,7 @@ void up_read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
     return;
   }
   if (n < 0) {
-    if (u->state == UState::BODY && u->body == UpBody::EOF_DELIMITED) {
+    if (u->state == UState::BODY && u->body == UpBody::UNTIL_CLOSE) {
       Client* c = u->client;
       if (c != nullptr && c->framing == FR_CHUNKED) {
         c->body_out += 5;
@@ -716,9 +738,9 @@ void up_read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
   u->rbuf.append(buf->base, (size_t)n);
   for (;;) {
     HeadFacts h;
-    Scan r = scan_response(u->rbuf.data(), u->rbuf.size(), 65536, h);
+    Scan r = scan_response(u->rbuf.data(), u->rbuf.size(), 65536, u->no_body, h);
     if (r == Scan::NEED_MORE) return;
-    if (r != Scan::OK || h.status == 101) {
+    if (r != Scan::OK || h.status == 101 || h.body == BodyKind::SWITCH_PROTOCOLS) {
       up_fail(u, UP_BAD_RESPONSE, false);
       return;
     }
@@ -732,20 +754,18 @@ void up_read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
       // The response has begun: no replay from here on.
       c->replay_ok = false;
       std::string().swap(c->replay);
-      if (u->no_body || h.status == 204 || h.status == 304 || h.content_length == 0) u->body = UpBody::NONE;
-      else if (h.chunked) u->body = UpBody::CHUNKED;
-      else if (h.content_length >= 0) u->body = UpBody::LENGTH;
-      else u->body = UpBody::EOF_DELIMITED;
+      // Framing and reuse as llhttp decides them (http1.h: response_body_framing, response_keep_alive).
+      u->body = h.body == BodyKind::LENGTH && h.content_length == 0 ? BodyKind::NONE : h.body;
       u->body_left = h.content_length;
       u->chunks.reset();
-      u->keep_alive = u->body != UpBody::EOF_DELIMITED && !h.conn_close && (h.version_minor == 1 || h.conn_keep_alive);
+      u->keep_alive = h.keep_alive;
     }
     const char* p = u->rbuf.data();
     uint32_t id = u->id;
     {
       JsScope scope;
-      napi_value argv[6] = {num(id), num(h.status), str(p + h.target.off, h.target.len), num(h.version_minor),
-                            raw_headers(p, h), boolean(h.conn_keep_alive || (h.version_minor == 1 && !h.conn_close))};
+      napi_value argv[6] = {num(id), num(h.status), str(p + h.target.off, h.target.len), num(h.version_minor), raw_headers(p, h),
+                            boolean(h.keep_alive)};
       js_call(ON_UP_HEAD, 6, argv);
     }
     if (u->state == UState::CLOSED) return;
@@ -759,12 +779,33 @@ void up_read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
     u->state = UState::BODY;
     if (u->body == UpBody::NONE) {
       if (!rest.empty()) u->keep_alive = false;
+      if (!c->resp_head.empty() && !client_write(c, nullptr, 0)) {
+        client_close(c, CLOSED, true);
+        return;
+      }
       up_complete(u);
       return;
     }
     if (!rest.empty()) relay_response(u, rest.data(), rest.size());
+    else if (!c->resp_head.empty() && !client_write(c, nullptr, 0)) client_close(c, CLOSED, true);
     return;
   }
+}
+
+std::vector<DataSpan> g_spans;  // chunk data of the read being relayed
+
+// Writes the data in g_spans (len bytes) to the client as one chunk.
+bool client_write_chunk(Client* c, size_t len) {
+  char size[24];
+  int sl = snprintf(size, sizeof size, "%zx\r\n", len);
+  c->body_out += (uint64_t)sl + len + 2;
+  if (g_spans.size() == 1) return client_write(c, size, (size_t)sl, g_spans[0].p, len, "\r\n", 2);
+  // Several chunks in one read: gathered, so the client still gets one chunk.
+  std::string joined;
+  joined.reserve(len + 2);
+  for (const DataSpan& d : g_spans) joined.append(d.p, d.n);
+  joined.append("\r\n", 2);
+  return client_write(c, size, (size_t)sl, joined.data(), joined.size());
 }
 
 // Response body bytes from the target, relayed to the client in the framing respond() chose.
@@ -782,33 +823,48 @@ void relay_response(Upstream* u, const char* p, size_t n) {
       u->body_left -= (int64_t)take;
       done = u->body_left == 0;
       break;
-    case UpBody::CHUNKED:
-      take = u->chunks.feed(p, n);
-      if (u->chunks.error()) {
-        // What was well framed is relayed; then the cut (the client sees no last chunk).
-        if (take > 0) {
-          c->body_out += take;
-          client_write(c, p, take);
-        }
-        up_fail(u, UP_BAD_RESPONSE, false);
+    case UpBody::CHUNKED: {
+      // Decoded, and re-framed as one chunk per read (as the TypeScript engine relays it).
+      g_spans.clear();
+      take = u->chunks.feed(p, n, g_spans);
+      size_t len = 0;
+      for (const DataSpan& d : g_spans) len += d.n;
+      bool ok = true;
+      if (len > 0) ok = client_write_chunk(c, len);
+      if (ok && u->chunks.done()) {
+        static const char kLast[] = "0\r\n";
+        const std::string& t = u->chunks.trailers();
+        c->body_out += 3 + t.size() + 2;
+        ok = client_write(c, kLast, 3, t.data(), t.size(), "\r\n", 2);
+      }
+      if (!ok) {
+        client_close(c, CLOSED, true);
         return;
       }
-      done = u->chunks.done();
-      break;
-    case UpBody::EOF_DELIMITED:
+      if (u->chunks.error()) {
+        up_fail(u, UP_BAD_RESPONSE, false);  // what was well framed went out; then the cut
+        return;
+      }
+      if (take < n || u->chunks.no_reuse()) u->keep_alive = false;
+      if (u->chunks.done()) up_complete(u);
+      else if (uv_stream_get_write_queue_size((uv_stream_t*)&c->tcp) >= kHighWater) up_stop_reading(u);
+      return;
+    }
+    case UpBody::UNTIL_CLOSE:
       break;
     case UpBody::NONE:
+    case UpBody::SWITCH_PROTOCOLS:  // never reaches here (refused with the head)
       take = 0;
       done = true;
       break;
   }
   if (take < n) u->keep_alive = false;  // bytes after the response: never reuse this connection
   bool ok;
-  if (u->body == UpBody::EOF_DELIMITED && c->framing == FR_CHUNKED) {
+  if (u->body == UpBody::UNTIL_CLOSE && c->framing == FR_CHUNKED) {
     char size[24];
     int sl = snprintf(size, sizeof size, "%zx\r\n", take);
     c->body_out += (uint64_t)sl + take + 2;
-    ok = client_write(c, size, (size_t)sl, p, take) && client_write(c, "\r\n", 2);
+    ok = client_write(c, size, (size_t)sl, p, take, "\r\n", 2);
   } else {
     c->body_out += take;
     ok = client_write(c, p, take);
@@ -1016,7 +1072,10 @@ napi_value js_client_end(napi_env env, napi_callback_info info) {
 napi_value js_client_destroy(napi_env env, napi_callback_info info) {
   ARGS(1);
   Client* c = client_arg(env, argv[0]);
-  if (c != nullptr) client_close(c, CLOSED, false);
+  if (c == nullptr) return nullptr;
+  // A response head still waiting leaves before the cut: the client sees a truncated response.
+  if (!c->resp_head.empty()) client_write(c, nullptr, 0);
+  client_close(c, CLOSED, false);
   return nullptr;
 }
 
@@ -1132,15 +1191,16 @@ napi_value js_forward(napi_env env, napi_callback_info info) {
   u->state = UState::WAIT_HEAD;
   c->body_to = u;
   c->relaying = u;
-  bool ok = up_write(u, g_scratch.data(), g_scratch.size(), c->replay.data(), c->replay.size());
-  if (ok && c->held_body > 0) {
-    const char* held = c->in.data();
-    if (c->replay_ok && c->replay.size() + c->held_body <= kReplayLimit) c->replay.append(held, c->held_body);
+  // Head, what is kept for a replay, and the held body: one write.
+  uv_buf_t pieces[3] = {uv_buf_init((char*)g_scratch.data(), (unsigned)g_scratch.size()), uv_buf_init((char*)c->replay.data(), (unsigned)c->replay.size()),
+                        uv_buf_init((char*)c->in.data(), (unsigned)c->held_body)};
+  bool ok = stream_writev((uv_stream_t*)&u->tcp, u->id, false, pieces, 3);
+  if (c->held_body > 0) {
+    if (c->replay_ok && c->replay.size() + c->held_body <= kReplayLimit) c->replay.append(c->in.data(), c->held_body);
     else {
       c->replay_ok = false;
       std::string().swap(c->replay);
     }
-    ok = up_write(u, held, c->held_body);
     c->in.erase(0, c->held_body);
     c->held_body = 0;
   }
@@ -1166,8 +1226,11 @@ napi_value js_respond(napi_env env, napi_callback_info info) {
   napi_get_value_int32(env, argv[3], &framing);
   if (c == nullptr || !bytes_arg(env, argv[2], g_scratch)) return ret_bool(env, false);
   c->framing = (ClientFraming)framing;
-  if (u != nullptr) c->relaying = u;
-  return ret_bool(env, client_write(c, g_scratch.data(), g_scratch.size()));
+  if (u == nullptr) return ret_bool(env, client_write(c, g_scratch.data(), g_scratch.size()));
+  // Held until the first body bytes (or the end of a bodiless response): one write for both.
+  c->relaying = u;
+  c->resp_head.swap(g_scratch);
+  return ret_bool(env, true);
 }
 
 // counts() -> [clients, upstreams, idle upstreams]
@@ -1256,4 +1319,9 @@ napi_value Init(napi_env env, napi_value exports) {
 
 }  // namespace sy
 
-NAPI_MODULE_INIT() { return sy::Init(env, exports); }
+bool register_test_hooks(napi_env env, napi_value exports);  // test-hooks.cc
+
+NAPI_MODULE_INIT() {
+  if (!register_test_hooks(env, exports)) return nullptr;
+  return sy::Init(env, exports);
+}

@@ -77,7 +77,7 @@ export class NativeEngine {
       onUpDone: (uid) => this.#up(uid, (u) => u.handler.onResponseComplete(null)),
       onUpError: (uid, kind, stale, replayable) => this.#up(uid, (u) => u.fail(upErrorKind(kind as NativeUpError), stale, replayable)),
     };
-    if (process.env["SY_NATIVE_TRACE"]) for (const k of Object.keys(cb) as (keyof NativeCallbacks)[]) { const f = cb[k] as (...a: unknown[]) => unknown; (cb as unknown as Record<string, unknown>)[k] = (...a: unknown[]) => { console.error("native", k, ...a.map((x) => (Array.isArray(x) ? x.length : Buffer.isBuffer(x) ? JSON.stringify(x.toString("latin1")) : x))); return f(...a); }; }
+
     addon.init([cb.onHead, cb.onHandover, cb.onClientClose, cb.onBodyDone, cb.onBodyTimeout, cb.onUpConnect, cb.onUpHead, cb.onUpDone, cb.onUpError]);
   }
 
