@@ -1,0 +1,101 @@
+/**
+ * The native data path (docs/decisions/0017): which connections the addon holds, and the
+ * handover of a connection to the TypeScript engine at a request boundary. Everything else the
+ * native path does is pinned by the whole integration suite, which `npm test` runs twice: with
+ * the addon, and with SWITCHYARD_NATIVE=off (the TypeScript path alone).
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startRawTarget, startSwitchyard, listener, group, RawClient, waitFor, type RawTarget, type Running } from '../harness/index.js';
+import { nativeEngine, nativeServes } from '../../../src/native/engine.js';
+import { nativeUnavailableReason } from '../../../src/native/addon.js';
+
+const native = process.env['SWITCHYARD_NATIVE'] !== 'off';
+
+describe('native data path', () => {
+  let target: RawTarget;
+  let lb: Running;
+
+  before(async () => {
+    target = await startRawTarget({
+      onRequest: (req, conn) => {
+        conn.socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${req.body.length + req.target.length}\r\n\r\n${req.target}`), req.body]));
+      },
+    });
+    lb = await startSwitchyard({
+      listeners: [
+        listener('web', { forward: { targetGroup: 'g' } }),
+        // A protection may need the body in JavaScript: this listener stays on the TypeScript path.
+        { ...listener('guarded', { forward: { targetGroup: 'g' } }), protection: { ipDeny: ['192.0.2.0/24'] } },
+      ],
+      targetGroups: [group('g', [target.port])],
+    });
+  });
+
+  after(async () => {
+    await lb?.close();
+    await target?.close();
+  });
+
+  it('is built and loaded (npm install builds it; SWITCHYARD_NATIVE=off turns it off)', () => {
+    if (native) assert.notEqual(nativeEngine(), null, `the addon did not load: ${nativeUnavailableReason()}`);
+    else {
+      assert.equal(nativeEngine(), null);
+      assert.match(nativeUnavailableReason(), /SWITCHYARD_NATIVE=off/);
+    }
+  });
+
+  it('holds the connections of a plain listener whose actions it serves, and no others', async () => {
+    const web = lb.sy.runtime.listeners.get('web')!;
+    const guarded = lb.sy.runtime.listeners.get('guarded')!;
+    assert.equal(nativeServes(web), true);
+    assert.equal(nativeServes(guarded), false);
+    if (!native) return;
+    const engine = nativeEngine()!;
+    const before = engine.clients.size;
+    const c = await RawClient.connect(lb.port('web'));
+    const g = await RawClient.connect(lb.port('guarded'));
+    try {
+      c.write('GET /a HTTP/1.1\r\nHost: a\r\n\r\n');
+      g.write('GET /b HTTP/1.1\r\nHost: a\r\n\r\n');
+      assert.equal((await c.readResponse()).body.toString(), '/a');
+      assert.equal((await g.readResponse()).body.toString(), '/b');
+      // The keep-alive connection to "web" is the addon's; the one to "guarded" is not.
+      assert.equal(engine.clients.size, before + 1);
+    } finally {
+      c.destroy();
+      g.destroy();
+    }
+    await waitFor(() => engine.clients.size === before, 2000, 'the closed connection leaves the addon');
+  });
+
+  it('hands a connection over at a request it does not serve, and the connection goes on', async () => {
+    const c = await RawClient.connect(lb.port('web'));
+    try {
+      // Clean, then chunked (handed over with its bytes untouched), then clean again.
+      c.write('POST /one HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc');
+      assert.equal((await c.readResponse()).body.toString(), '/oneabc');
+      c.write('POST /two HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n');
+      assert.equal((await c.readResponse()).body.toString(), '/twoxyz');
+      c.write('GET /three HTTP/1.1\r\nHost: a\r\n\r\n');
+      const r = await c.readResponse();
+      assert.equal(r.status, 200);
+      assert.equal(r.body.toString(), '/three');
+      assert.equal(c.closed, false);
+    } finally {
+      c.destroy();
+    }
+  });
+
+  it('a request that is not clean is answered exactly as the TypeScript engine answers it', async () => {
+    const c = await RawClient.connect(lb.port('web'));
+    try {
+      // Two Host fields: handed over, and refused 400 by dispatch as on the TypeScript path.
+      c.write('GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n');
+      const r = await c.readResponse();
+      assert.equal(r.status, 400);
+    } finally {
+      c.destroy();
+    }
+  });
+});
