@@ -146,6 +146,8 @@ struct Client {
   int open_handles = 3;
   CState state = CState::HEAD;
   TimerKind timer_kind = TimerKind::NONE;
+  uint64_t deadline = 0;          // loop time at which timer_kind expires
+  uint64_t timer_due = 0;         // loop time at which the libuv timer fires
   bool reading = false;
   bool eof = false;               // the client sent FIN
   bool closing = false;           // end after the current exchange (FIN or graceful shutdown)
@@ -229,20 +231,24 @@ void up_stop_reading(Upstream* u) {
 
 void client_timer_cb(uv_timer_t* t);
 
+// The connection's timeouts move on every request (idle -> body -> idle). Moving one only
+// writes the deadline; the libuv timer runs lazily and, when it fires early, re-arms itself for
+// what is left (as src/util/deadline.ts does for the TypeScript engine): no timer operation per
+// request.
 void client_arm(Client* c, TimerKind kind, uint64_t ms) {
   if (ms == 0) {
-    uv_timer_stop(&c->timer);
     c->timer_kind = TimerKind::NONE;
     return;
   }
   c->timer_kind = kind;
-  uv_timer_start(&c->timer, client_timer_cb, ms, 0);
+  uint64_t now = uv_now(g_loop);
+  c->deadline = now + ms;
+  if (!uv_is_active((uv_handle_t*)&c->timer) || c->timer_due > c->deadline) {
+    c->timer_due = c->deadline;
+    uv_timer_start(&c->timer, client_timer_cb, ms, 0);
+  }
 }
-void client_disarm(Client* c) {
-  if (c->timer_kind == TimerKind::NONE) return;
-  uv_timer_stop(&c->timer);
-  c->timer_kind = TimerKind::NONE;
-}
+void client_disarm(Client* c) { c->timer_kind = TimerKind::NONE; }
 
 // The body timer runs while a body is due and we are reading it (not while paused: that wait is ours).
 void client_body_timer(Client* c) {
@@ -253,8 +259,14 @@ void client_body_timer(Client* c) {
 void client_timer_cb(uv_timer_t* t) {
   Client* c = (Client*)t->data;
   TimerKind kind = c->timer_kind;
+  if (c->state == CState::CLOSED || kind == TimerKind::NONE) return;
+  uint64_t now = uv_now(g_loop);
+  if (now < c->deadline) {  // moved since this run was scheduled
+    c->timer_due = c->deadline;
+    uv_timer_start(&c->timer, client_timer_cb, c->deadline - now, 0);
+    return;
+  }
   c->timer_kind = TimerKind::NONE;
-  if (c->state == CState::CLOSED) return;
   if (kind == TimerKind::IDLE) {
     if (c->state == CState::HEAD) client_close(c, IDLE_TIMEOUT, true);
   } else if (kind == TimerKind::END) {

@@ -12,7 +12,8 @@ import net from 'node:net';
 import type { CompiledFixedResponse } from '../config/compile.js';
 import { ClientRequest } from '../listener/client-request.js';
 import type { ListenerConnection, ListenerContext } from '../listener/listener-context.js';
-import type { Downstream } from '../proxy/downstream.js';
+import type { Downstream, ResponseTimer } from '../proxy/downstream.js';
+import { Deadline } from '../util/deadline.js';
 import { ProxyErrors, type ProxyErrorKind } from '../proxy/errors.js';
 import { buildResponseHead, responseFraming } from '../proxy/headers.js';
 import { renderErrorReply, renderLocalReply } from '../proxy/local-reply.js';
@@ -44,6 +45,7 @@ export class NativeClientConnection implements Downstream, ListenerConnection {
   /** The target link of the current exchange (set when its head is sent). */
   up: NativeUpstreamLink | null;
   #closed: boolean;
+  readonly responseTimer: ResponseTimer;
 
   constructor(engine: NativeEngine, id: number, ctx: NativeListenerContext, remoteAddress: string, remotePort: number) {
     this.engine = engine;
@@ -54,6 +56,7 @@ export class NativeClientConnection implements Downstream, ListenerConnection {
     this.current = null;
     this.up = null;
     this.#closed = false;
+    this.responseTimer = new ConnectionResponseTimer();
     engine.clients.set(id, this);
   }
 
@@ -112,6 +115,7 @@ export class NativeClientConnection implements Downstream, ListenerConnection {
   onClose(reason: number, bodyOut = 0): void {
     if (this.#closed) return;
     this.#closed = true;
+    (this.responseTimer as ConnectionResponseTimer).stop();
     const cur = this.current;
     this.current = null;
     if (cur !== null && !cur.finished) {
@@ -263,5 +267,33 @@ export class NativeClientConnection implements Downstream, ListenerConnection {
   #bodyArrived(req: ClientRequest): void {
     req.bodyBytes = req.contentLength;
     req.bytesIn += req.contentLength;
+  }
+}
+
+/** The response timeout of the one exchange in flight, on a Deadline that lives with the connection. */
+class ConnectionResponseTimer implements ResponseTimer {
+  #owner: { onResponseTimeout(): void } | null = null;
+  #deadline: Deadline | null = null;
+
+  arm(exchange: { onResponseTimeout(): void }, ms: number): void {
+    this.#owner = exchange;
+    (this.#deadline ??= new Deadline(ms, () => this.#expire())).set(ms);
+  }
+
+  clear(exchange: { onResponseTimeout(): void }): void {
+    if (this.#owner !== exchange) return;
+    this.#owner = null;
+    this.#deadline?.clear();
+  }
+
+  stop(): void {
+    this.#owner = null;
+    this.#deadline?.stop();
+  }
+
+  #expire(): void {
+    const owner = this.#owner;
+    this.#owner = null;
+    owner?.onResponseTimeout();
   }
 }

@@ -49,4 +49,16 @@ export interface Downstream {
 
   /** HTTP/1.1 only: hands the raw client socket over after a 101; `req` is done. */
   enterTunnel(req: ClientRequest): net.Socket;
+
+  /**
+   * A connection with one exchange at a time may lend it a response timer (a Deadline it keeps),
+   * so no timer is created per request; without one the exchange uses its own setTimeout.
+   */
+  readonly responseTimer?: ResponseTimer;
+}
+
+export interface ResponseTimer {
+  arm(exchange: { onResponseTimeout(): void }, ms: number): void;
+  /** Clears the timer if `exchange` armed it. */
+  clear(exchange: { onResponseTimeout(): void }): void;
 }

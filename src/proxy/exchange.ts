@@ -360,25 +360,36 @@ export class Exchange implements UpstreamHandler, BodySink {
     const ms = this.#group.spec.responseTimeoutMs;
     if (ms <= 0) return;
     this.#clearTimer();
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      const up = this.#upstream;
-      this.#upstream = null;
-      if (up !== null) up.destroy();
-      if (this.#target !== null) this.#group.requestEnded(this.#target);
-      this.#target = null;
-      if (this.#responseHead) {
-        this.#done = true;
-        this.#conn.abortResponse(this.#req);
-        return;
-      }
-      this.#fail(ProxyErrors.RESPONSE_TIMEOUT);
-    }, ms);
+    const shared = this.#conn.responseTimer;
+    if (shared !== undefined) {
+      // One exchange at a time on this connection: its deadline, not a timer per request.
+      shared.arm(this, ms);
+      return;
+    }
+    this.#timer = setTimeout(() => this.onResponseTimeout(), ms);
+  }
+
+  /** The response head did not arrive within the group's response timeout. */
+  onResponseTimeout(): void {
+    this.#timer = null;
+    if (this.#done) return;
+    const up = this.#upstream;
+    this.#upstream = null;
+    if (up !== null) up.destroy();
+    if (this.#target !== null) this.#group.requestEnded(this.#target);
+    this.#target = null;
+    if (this.#responseHead) {
+      this.#done = true;
+      this.#conn.abortResponse(this.#req);
+      return;
+    }
+    this.#fail(ProxyErrors.RESPONSE_TIMEOUT);
   }
 
   #clearTimer(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
+    this.#conn.responseTimer?.clear(this);
   }
 
   #fail(kind: ProxyErrorKind): void {
