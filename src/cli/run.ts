@@ -9,6 +9,7 @@
 import { Switchyard, ConfigStartError } from '../control/switchyard.js';
 import { formatConfigError } from '../config/errors.js';
 import { configuredWorkers, runCluster } from './run-cluster.js';
+import { nativeAddon, nativeUnavailableReason } from '../native/addon.js';
 
 export async function runServer(configFile: string, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const workers = await configuredWorkers(configFile);
@@ -34,6 +35,9 @@ export async function runServer(configFile: string, out: (s: string) => void, er
 
 export function printStartup(sy: Switchyard, out: (s: string) => void): void {
   for (const l of sy.listeners.values()) out(`listening ${l.listener.protocol.toLowerCase()} ${l.listener.host}:${l.port}`);
+  // Which data path plain-HTTP listeners use (docs/decisions/0017): said once, in the log.
+  if (nativeAddon() !== null) sy.log.info({ dataPath: 'native' }, 'data path: native addon for plain HTTP listeners');
+  else sy.log.info({ dataPath: 'typescript', reason: nativeUnavailableReason() }, `data path: TypeScript (${nativeUnavailableReason()})`);
   const admin = sy.runtime.resolved.admin;
   if (sy.adminPort !== null) out(`admin http://${admin.host}:${sy.adminPort}`);
 }
