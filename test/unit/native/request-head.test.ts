@@ -13,11 +13,9 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { nativeHooks, RUNS, SKIP } from './native-hooks.js';
 import {
   HTTPParser,
   LENIENT_NONE,
@@ -50,22 +48,7 @@ interface NativeHooks {
   scanRequestHead(head: Buffer, maxFields: number, cuts?: number[]): RequestScanResult;
 }
 
-// The compiled test is dist/test/unit/native/*.test.js: the repository is four levels up.
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const ADDON_PATH = path.join(ROOT, 'native/build/Release/switchyard_native.node');
-const SKIP = process.env.SWITCHYARD_NATIVE === 'off' ? 'SWITCHYARD_NATIVE=off' : false;
-const RUNS = Number(process.env.SWITCHYARD_NATIVE_FC_RUNS ?? '') || 5000;
-
-let loaded: NativeHooks | Error | null = null;
-function addon(): NativeHooks {
-  if (loaded === null) {
-    loaded = existsSync(ADDON_PATH)
-      ? (createRequire(import.meta.url)(ADDON_PATH) as NativeHooks)
-      : new Error(`the native addon is not built (${ADDON_PATH} is missing): build it with node scripts/build-native.mjs`);
-  }
-  if (loaded instanceof Error) throw loaded;
-  return loaded;
-}
+const addon = (): NativeHooks => nativeHooks<NativeHooks>();
 
 const MAX_FIELDS = 100;
 
