@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --initial-old-space-size=32
+#!/usr/bin/env -S node --max-semi-space-size=2 --initial-old-space-size=32 --no-memory-reducer
 /**
  * The `switchyard` command: subcommand dispatch (SPEC §1).
  *
@@ -9,7 +9,9 @@
  * `--initial-old-space-size=32` lets V8 skip full collections while the old generation is under
  * 32 MB: without it, once a process had idled (or after some full GCs) V8 kept the old
  * generation's limit just above its ~10 MB of live data and ran a full GC every ~40 ms under load,
- * halving throughput (docs/decisions/0016).
+ * halving throughput (docs/decisions/0016). `--no-memory-reducer`: after an idle spell V8's
+ * memory reducer left the native data path promoting ~30 MB/s into the old generation under load
+ * (a 3-7 ms full GC every ~0.65 s, the p99); without it the heap stays flat (decision 0016, addendum).
  */
 import { runValidate } from './validate.js';
 import { runExplain } from './explain.js';

@@ -238,14 +238,14 @@ targetGroups:
 });
 
 describe('the launcher line', () => {
-  it('starts Node with a 2 MiB young generation (0014) and a 32 MB old-generation floor (0016), as the benchmark reads it', async () => {
+  it('starts Node with a 2 MiB young generation (0014), a 32 MB old-generation floor and no memory reducer (0016), as the benchmark reads it', async () => {
     const { readFile } = await import('node:fs/promises');
     const first = (await readFile(MAIN, 'latin1')).split('\n', 1)[0]!;
     // The same extraction bench/macro/switchyard-peer.sh makes.
     const m = /^#!.*[/ ]node\b(.*)$/.exec(first);
     assert.ok(m, `no node launcher line: ${first}`);
     const flags = m[1]!.trim().split(/\s+/).filter((f) => f !== '');
-    assert.deepEqual(flags, ['--max-semi-space-size=2', '--initial-old-space-size=32']);
+    assert.deepEqual(flags, ['--max-semi-space-size=2', '--initial-old-space-size=32', '--no-memory-reducer']);
     // The flag does what the decision says: V8's new space stays small (its default is 32 MiB here).
     const probe = spawn(process.execPath, [...flags, '-e', `
       let keep = [];
