@@ -50,6 +50,9 @@ constexpr size_t kHeldLimit = 64 * 1024;       // request bytes held while no ta
 constexpr size_t kReplayLimit = 64 * 1024;     // request body kept for a replay
 constexpr int64_t kDiscardLimit = 1024 * 1024; // body dropped to keep a connection after an early response
 constexpr uint64_t kEndGraceMs = 5000;
+// Parked target connections close after this, below the 5 s keep-alive timeout of Node servers, so
+// a target's own idle close rarely races a reuse (as src/proxy/upstream-pool.ts IDLE_KEEPALIVE_MS).
+constexpr uint64_t kIdleUpstreamMs = 4000;
 
 napi_env g_env = nullptr;
 uv_loop_t* g_loop = nullptr;
@@ -188,6 +191,7 @@ struct Upstream {
   bool reading = false;
   bool exchanging = false;       // between forward() and the end of the response
   int pending_error = -1;        // a failure to report from the loop (see up_timer_cb)
+  uint64_t parked_at = 0;        // loop time it was last parked in its pool
   Client* client = nullptr;
   std::string rbuf;              // response head bytes so far
   UpBody body = UpBody::NONE;
@@ -685,6 +689,12 @@ void client_read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
 void up_timer_cb(uv_timer_t* t) {
   Upstream* u = (Upstream*)t->data;
   if (u->state == UState::CLOSED) return;
+  if (u->state == UState::PARKED) {  // the lazy idle check (see js_up_release)
+    uint64_t idle = uv_now(g_loop) - u->parked_at;
+    if (idle >= kIdleUpstreamMs) up_close(u);
+    else uv_timer_start(&u->timer, up_timer_cb, kIdleUpstreamMs - idle, 0);
+    return;
+  }
   if (u->pending_error >= 0) up_fail(u, u->pending_error, false);
   else if (u->state == UState::CONNECTING) up_fail(u, UP_CONNECT_TIMEOUT, false);
 }
@@ -1174,6 +1184,9 @@ napi_value js_up_release(napi_env env, napi_callback_info info) {
   u->state = UState::PARKED;
   u->rbuf.clear();
   up_start_reading(u);
+  // Parked and taken again on every request: the time is noted, and one lazy timer checks it.
+  u->parked_at = uv_now(g_loop);
+  if (!uv_is_active((uv_handle_t*)&u->timer)) uv_timer_start(&u->timer, up_timer_cb, kIdleUpstreamMs, 0);
   v.push_back(u);
   return ret_bool(env, true);
 }

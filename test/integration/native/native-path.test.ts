@@ -87,6 +87,22 @@ describe('native data path', () => {
     }
   });
 
+  it('closes a pooled target connection after 4 s idle (before a Node target closes it at 5 s)', async () => {
+    const c = await RawClient.connect(lb.port('web'));
+    try {
+      c.write('GET /idle-pool HTTP/1.1\r\nHost: a\r\n\r\n');
+      assert.equal((await c.readResponse()).status, 200);
+    } finally {
+      c.destroy();
+    }
+    const carrier = target.connections.find((conn) => conn.data.toString('latin1').includes('GET /idle-pool '));
+    assert.ok(carrier !== undefined, 'the target saw the request');
+    const parkedAt = Date.now();
+    await waitFor(() => carrier.closed, 6000, 'the idle pooled connection is closed');
+    const idleMs = Date.now() - parkedAt;
+    assert.ok(idleMs >= 3500 && idleMs <= 5500, `closed after ${idleMs} ms`);
+  });
+
   it('a request that is not clean is answered exactly as the TypeScript engine answers it', async () => {
     const c = await RawClient.connect(lb.port('web'));
     try {
