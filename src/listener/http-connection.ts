@@ -51,7 +51,39 @@ function uncork(socket: { uncork(): void }): void {
 }
 
 /** Unread request body bytes dropped to keep a connection after an early response. */
-const DISCARD_LIMIT = 1024 * 1024;
+export const DISCARD_LIMIT = 1024 * 1024;
+
+/**
+ * The client's response head for a target's head, as an HTTP/1.1 client connection (raw socket
+ * or native data path) relays it: the framing (Content-Length kept, else re-chunked for
+ * HTTP/1.1, else close-delimited), keep-alive or close, and the stickiness cookies. Sets
+ * `req.responseFraming` and `req.responseKeepAlive`. `mayKeepAlive`: the connection can go on
+ * after this response (not draining, the request body done or small enough to drop).
+ */
+export function clientResponseHead(req: ClientRequest, statusCode: number, statusMessage: string, raw: readonly string[], noBody: boolean, mayKeepAlive: boolean): string {
+  const f = responseFraming(raw);
+  let framing: string;
+  if (noBody) {
+    framing = f.contentLength >= 0 && statusCode !== 204 ? 'content-length: ' + f.contentLength + CRLF : '';
+    req.responseFraming = ResponseFraming.LENGTH;
+  } else if (f.contentLength >= 0 && !f.chunked) {
+    framing = 'content-length: ' + f.contentLength + CRLF;
+    req.responseFraming = ResponseFraming.LENGTH;
+  } else if (req.versionMinor >= 1) {
+    framing = 'transfer-encoding: chunked\r\n';
+    req.responseFraming = ResponseFraming.CHUNKED;
+  } else {
+    framing = '';
+    req.responseFraming = ResponseFraming.CLOSE;
+  }
+  req.responseKeepAlive = req.keepAlive && req.responseFraming !== ResponseFraming.CLOSE && !req.upgrade && mayKeepAlive;
+  let extra = '';
+  if (!req.responseKeepAlive) extra = 'connection: close\r\n';
+  else if (req.versionMinor === 0) extra = 'connection: keep-alive\r\n';
+  const cookies = req.setCookies;
+  if (cookies !== null) for (let i = 0; i < cookies.length; i++) extra += 'set-cookie: ' + cookies[i]! + CRLF;
+  return buildResponseHead(statusCode, statusMessage, raw, framing, extra, false);
+}
 
 const enum Timer {
   NONE,
@@ -213,29 +245,7 @@ export class ClientConnection implements Downstream {
   }
 
   relayHead(req: ClientRequest, statusCode: number, statusMessage: string, raw: readonly string[], noBody: boolean): void {
-    const f = responseFraming(raw);
-    let framing: string;
-    if (noBody) {
-      framing = f.contentLength >= 0 && statusCode !== 204 ? 'content-length: ' + f.contentLength + CRLF : '';
-      req.responseFraming = ResponseFraming.LENGTH;
-    } else if (f.contentLength >= 0 && !f.chunked) {
-      framing = 'content-length: ' + f.contentLength + CRLF;
-      req.responseFraming = ResponseFraming.LENGTH;
-    } else if (req.versionMinor >= 1) {
-      framing = 'transfer-encoding: chunked\r\n';
-      req.responseFraming = ResponseFraming.CHUNKED;
-    } else {
-      framing = '';
-      req.responseFraming = ResponseFraming.CLOSE;
-    }
-    req.responseKeepAlive =
-      req.keepAlive && req.responseFraming !== ResponseFraming.CLOSE && !req.upgrade && !this.ctx.draining && this.canContinueAfter(req);
-    let extra = '';
-    if (!req.responseKeepAlive) extra = 'connection: close\r\n';
-    else if (req.versionMinor === 0) extra = 'connection: keep-alive\r\n';
-    const cookies = req.setCookies;
-    if (cookies !== null) for (let i = 0; i < cookies.length; i++) extra += 'set-cookie: ' + cookies[i]! + CRLF;
-    const head = buildResponseHead(statusCode, statusMessage, raw, framing, extra, false);
+    const head = clientResponseHead(req, statusCode, statusMessage, raw, noBody, !this.ctx.draining && this.canContinueAfter(req));
     req.bytesOut += head.length;
     req.responseStarted = true;
     // Head and the first body bytes of this read leave in one write.

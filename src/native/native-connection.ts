@@ -15,16 +15,13 @@ import type { ListenerConnection, ListenerContext } from '../listener/listener-c
 import type { Downstream, ResponseTimer } from '../proxy/downstream.js';
 import { Deadline } from '../util/deadline.js';
 import { ProxyErrors, type ProxyErrorKind } from '../proxy/errors.js';
-import { buildResponseHead, responseFraming } from '../proxy/headers.js';
+import { buildResponseHead } from '../proxy/headers.js';
 import { renderErrorReply, renderLocalReply } from '../proxy/local-reply.js';
-import { ResponseFraming } from '../listener/http-connection.js';
+import { DISCARD_LIMIT, ResponseFraming, clientResponseHead } from '../listener/http-connection.js';
 import { NativeClose, NativeFraming } from './addon.js';
 import { nativeServes, type NativeEngine } from './engine.js';
 import type { NativeUpstreamLink } from './native-pool.js';
 
-const CRLF = '\r\n';
-/** Unread request body bytes dropped to keep a connection after an early response (as ClientConnection). */
-const DISCARD_LIMIT = 1024 * 1024;
 
 /** What the listener gives a native connection besides the ListenerContext. */
 export interface NativeListenerContext extends ListenerContext {
@@ -165,30 +162,12 @@ export class NativeClientConnection implements Downstream, ListenerConnection {
   }
 
   relayHead(req: ClientRequest, statusCode: number, statusMessage: string, raw: readonly string[], noBody: boolean): void {
-    const f = responseFraming(raw);
-    let framing: string;
-    let mode: NativeFraming;
-    if (noBody) {
-      framing = f.contentLength >= 0 && statusCode !== 204 ? 'content-length: ' + f.contentLength + CRLF : '';
-      req.responseFraming = ResponseFraming.LENGTH;
-      mode = NativeFraming.LENGTH;
-    } else if (f.contentLength >= 0 && !f.chunked) {
-      framing = 'content-length: ' + f.contentLength + CRLF;
-      req.responseFraming = ResponseFraming.LENGTH;
-      mode = NativeFraming.LENGTH;
-    } else {
-      // Native requests are HTTP/1.1: a chunked body is relayed as it is, one of unknown length re-chunked.
-      framing = 'transfer-encoding: chunked\r\n';
-      req.responseFraming = ResponseFraming.CHUNKED;
-      mode = NativeFraming.CHUNKED;
-    }
-    req.responseKeepAlive = req.keepAlive && !this.ctx.draining && this.canContinueAfter(req);
-    let extra = req.responseKeepAlive ? '' : 'connection: close\r\n';
-    const cookies = req.setCookies;
-    if (cookies !== null) for (let i = 0; i < cookies.length; i++) extra += 'set-cookie: ' + cookies[i]! + CRLF;
-    const head = buildResponseHead(statusCode, statusMessage, raw, framing, extra, false);
+    // Native requests are HTTP/1.1: a chunked body is relayed as a chunked one, one of unknown
+    // length re-chunked (the addon frames it as `req.responseFraming` says).
+    const head = clientResponseHead(req, statusCode, statusMessage, raw, noBody, !this.ctx.draining && this.canContinueAfter(req));
     req.bytesOut += head.length;
     req.responseStarted = true;
+    const mode = req.responseFraming === ResponseFraming.CHUNKED ? NativeFraming.CHUNKED : req.responseFraming === ResponseFraming.CLOSE ? NativeFraming.CLOSE : NativeFraming.LENGTH;
     this.engine.addon.respond(this.id, this.up?.id ?? 0, head, mode);
   }
 

@@ -11,13 +11,10 @@ import { isIP } from 'node:net';
 import type { RequestHeadContext } from '../proxy/headers.js';
 import { buildRequestHead } from '../proxy/headers.js';
 import { ProxyErrors, type ProxyErrorKind } from '../proxy/errors.js';
-import type { UpstreamFlow, UpstreamHandler, UpstreamLink } from '../proxy/upstream-pool.js';
+import { MAX_IDLE_PER_TARGET, type UpstreamFlow, type UpstreamHandler, type UpstreamLink } from '../proxy/upstream-pool.js';
 import type { NativeClientConnection } from './native-connection.js';
 import { nativeEngine } from './engine.js';
 import { NativeUpError } from './addon.js';
-
-/** Idle connections kept per target (as UpstreamPool). */
-const MAX_IDLE_PER_TARGET = 256;
 
 /** Exchanges pause and resume the target socket for body backpressure: the addon does it here. */
 const NO_FLOW: UpstreamFlow = Object.freeze({

@@ -40,8 +40,8 @@ import { buildRequestHead, responseFraming, type RequestHeadContext } from './he
 export const IDLE_KEEPALIVE_MS = 4000;
 /** Largest response head accepted from a target; larger → 502. */
 export const MAX_RESPONSE_HEADER_BYTES = 65536;
-/** Idle connections kept per target at most. */
-const MAX_IDLE_PER_TARGET = 256;
+/** Idle connections kept per target at most (native pools too). */
+export const MAX_IDLE_PER_TARGET = 256;
 
 /** The flow-control side of a link: a TCP/TLS socket, or an HTTP/2 stream. */
 export interface UpstreamFlow {
