@@ -127,8 +127,9 @@ napi_value raw_headers(const char* base, const HeadFacts& h) {
   napi_value arr;
   napi_create_array_with_length(g_env, h.nfields * 2, &arr);
   for (uint32_t i = 0; i < h.nfields; i++) {
-    napi_set_element(g_env, arr, i * 2, str(base + h.names[i].off, h.names[i].len));
-    napi_set_element(g_env, arr, i * 2 + 1, str(base + h.values[i].off, h.values[i].len));
+    const switchyard::http1::FieldSpan& f = h.fields[i];
+    napi_set_element(g_env, arr, i * 2, str(base + f.name_off, f.name_len));
+    napi_set_element(g_env, arr, i * 2 + 1, str(base + f.value_off, f.value_len));
   }
   return arr;
 }

@@ -6,22 +6,9 @@
 namespace sy {
 namespace h1 = switchyard::http1;
 
-namespace {
-
-void copy_fields(const h1::FieldSpan* f, uint32_t count, HeadFacts& out) {
-  out.nfields = count;
-  for (uint32_t i = 0; i < count; i++) {
-    out.names[i] = Span{f[i].name_off, f[i].name_len};
-    out.values[i] = Span{f[i].value_off, f[i].value_len};
-  }
-}
-
-}  // namespace
-
 Scan scan_request(const char* p, size_t n, uint32_t max_head, uint32_t max_fields, HeadFacts& out) {
-  h1::FieldSpan fields[kMaxFields];
   h1::RequestHead head;
-  h1::request_head_init(&head, fields, kMaxFields);
+  h1::request_head_init(&head, out.fields, kMaxFields);
   uint32_t limit = max_fields < kMaxFields ? max_fields : kMaxFields;
   h1::RequestScan r = h1::scan_request_head(p, n < max_head ? n : max_head, limit, &head);
   if (r == h1::RequestScan::HANDOVER) return Scan::HANDOVER;
@@ -34,14 +21,13 @@ Scan scan_request(const char* p, size_t n, uint32_t max_head, uint32_t max_field
   out.version_minor = 1;
   out.content_length = head.content_length;
   out.conn_close = head.close;
-  copy_fields(fields, head.field_count, out);
+  out.nfields = head.field_count;
   return Scan::OK;
 }
 
 Scan scan_response(const char* p, size_t n, uint32_t max_head, bool request_was_head, HeadFacts& out) {
-  h1::FieldSpan fields[kMaxFields];
   h1::ResponseHead head;
-  h1::response_head_init(&head, fields, kMaxFields);
+  h1::response_head_init(&head, out.fields, kMaxFields);
   h1::ResponseScan r = h1::scan_response_head(p, n < max_head ? n : max_head, kMaxFields, &head);
   if (r == h1::ResponseScan::ERROR) return Scan::ERROR;
   if (r == h1::ResponseScan::NEED_MORE) return n >= max_head ? Scan::ERROR : Scan::NEED_MORE;
@@ -59,7 +45,7 @@ Scan scan_response(const char* p, size_t n, uint32_t max_head, bool request_was_
     case h1::BodyFraming::SWITCH_PROTOCOLS: out.body = BodyKind::SWITCH_PROTOCOLS; break;
   }
   out.keep_alive = out.body != BodyKind::UNTIL_CLOSE && out.body != BodyKind::SWITCH_PROTOCOLS && h1::response_keep_alive(head, request_was_head);
-  copy_fields(fields, head.field_count, out);
+  out.nfields = head.field_count;
   return Scan::OK;
 }
 

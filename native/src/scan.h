@@ -31,8 +31,8 @@ struct HeadFacts {
   bool keep_alive_token = false;    // response: Connection: keep-alive was sent
   BodyKind body = BodyKind::NONE;   // response only
   uint32_t nfields = 0;
-  Span names[kMaxFields];
-  Span values[kMaxFields];
+  // The scanners write the field spans here directly (their storage; nothing is copied).
+  switchyard::http1::FieldSpan fields[kMaxFields];
 };
 
 enum class Scan { NEED_MORE, OK, HANDOVER, ERROR };
