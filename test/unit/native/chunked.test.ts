@@ -13,6 +13,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { nativeHooks, RUNS, SKIP } from './native-hooks.js';
+import { ALL_BYTES, TCHARS, TEXT_CHARS, cutsFor as cutsInto, mostly, mutate, mutations, strOf, type Mutation } from './generators.js';
 import {
   HTTPParser,
   LENIENT_NONE,
@@ -154,23 +155,6 @@ function compareWithLlhttp(body: Buffer, cuts: readonly number[]): ChunkedScanRe
 
 // ---- Generators -------------------------------------------------------------------------------
 
-function range(from: number, to: number): string[] {
-  const out: string[] = [];
-  for (let c = from; c <= to; c++) out.push(String.fromCharCode(c));
-  return out;
-}
-
-function strOf(chars: readonly string[], minLength: number, maxLength: number): fc.Arbitrary<string> {
-  return fc.string({ unit: fc.constantFrom(...chars), minLength, maxLength });
-}
-
-function mostly<T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<T>): fc.Arbitrary<T> {
-  return fc.oneof({ weight: 12, arbitrary: good }, { weight: 1, arbitrary: bad });
-}
-
-const TCHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".split('');
-const ALL_BYTES = range(0, 255);
-const TEXT_CHARS = ['\t', ...range(0x20, 0x7e), ...range(0x80, 0xff)];
 const QDTEXT = TEXT_CHARS.filter((c) => c !== '"' && c !== '\\');
 
 const token = strOf(TCHARS, 1, 6);
@@ -247,22 +231,10 @@ const validBody = fc
 
 const INTERESTING_BYTES = ['\r', '\n', '\t', ' ', ';', '=', '"', '\\', ':', '\0', '\x7f', '\x80', '\xff', '0', 'f', 'g'];
 
-type Mutation = { kind: 'insert' | 'replace'; at: number; byte: string } | { kind: 'delete'; at: number };
-
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constantFrom('insert' as const, 'replace' as const), at: fc.nat(), byte: fc.constantFrom(...INTERESTING_BYTES) }),
-  fc.record({ kind: fc.constant('delete' as const), at: fc.nat() }),
-);
-
-function mutate(b: Buffer, m: Mutation): Buffer {
-  const s = b.toString('latin1');
-  const at = s.length === 0 ? 0 : m.at % s.length;
-  if (m.kind === 'delete') return latin1(s.slice(0, at) + s.slice(at + 1));
-  return latin1(s.slice(0, at) + m.byte + s.slice(m.kind === 'insert' ? at : at + 1));
-}
-
-const cutsFor = (len: number): fc.Arbitrary<number[]> =>
-  fc.array(fc.integer({ min: 1, max: Math.max(1, len - 1) }), { maxLength: 8 }).map((a) => [...new Set(a)].sort((x, y) => x - y));
+const mutation = mutations(INTERESTING_BYTES);
+const mutateBody = (b: Buffer, m: Mutation): Buffer => latin1(mutate(b.toString('latin1'), m));
+/** Up to 8 cuts: bodies are fed in more pieces than heads. */
+const cutsFor = (len: number): fc.Arbitrary<number[]> => cutsInto(len, 8);
 
 // ---- Tests ------------------------------------------------------------------------------------
 
@@ -304,7 +276,7 @@ describe('native chunked body scanner', { skip: SKIP }, () => {
       fc.property(
         fc
           .tuple(fc.oneof(validBody.map((v) => v.wire), chunkedBody), fc.array(mutation, { minLength: 1, maxLength: 3 }))
-          .map(([b, ms]) => ms.reduce(mutate, b))
+          .map(([b, ms]) => ms.reduce(mutateBody, b))
           .chain((b) => fc.tuple(fc.constant(b), cutsFor(b.length))),
         ([body, cuts]) => {
           seen[compareWithLlhttp(body, cuts).result]++;

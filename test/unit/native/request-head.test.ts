@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import fc from 'fast-check';
 import { nativeHooks, RUNS, SKIP } from './native-hooks.js';
+import { TCHARS, cutsFor, mostly, mutate, mutations, range, strOf } from './generators.js';
 import {
   HTTPParser,
   LENIENT_NONE,
@@ -166,7 +167,6 @@ function assertLlhttpAgrees(buf: Buffer, s: RequestScanResult): void {
 // ---- Generators -------------------------------------------------------------------------------
 
 const CLEAN_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'] as const;
-const TCHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".split('');
 const TARGET_CHARS = range(0x21, 0x7e).filter((c) => c !== '#');
 const VALUE_CHARS = ['\t', ...range(0x20, 0x7e)];
 const SPECIAL_NAMES = new Set([
@@ -174,15 +174,6 @@ const SPECIAL_NAMES = new Set([
   'http2-settings',
 ]);
 
-function range(from: number, to: number): string[] {
-  const out: string[] = [];
-  for (let c = from; c <= to; c++) out.push(String.fromCharCode(c));
-  return out;
-}
-
-function strOf(chars: readonly string[], minLength: number, maxLength: number): fc.Arbitrary<string> {
-  return fc.string({ unit: fc.constantFrom(...chars), minLength, maxLength });
-}
 
 /** framing.ts look-alikes: the letters of a framing name, spelled otherwise. */
 function looksLikeFramingName(name: string): boolean {
@@ -249,10 +240,6 @@ const cleanCase: fc.Arbitrary<CleanCase> = fc
     return { head, method: g.method, target: g.target, fields, contentLength, close, hostIndex };
   });
 
-/** Mostly `good`, sometimes `bad`: so that whole heads are clean often enough. */
-function mostly<T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<T>): fc.Arbitrary<T> {
-  return fc.oneof({ weight: 12, arbitrary: good }, { weight: 1, arbitrary: bad });
-}
 
 /** Heads built from good and bad parts alike: a share is CLEAN, the rest is not. */
 const anyHead: fc.Arbitrary<string> = fc
@@ -318,57 +305,7 @@ const NASTY_LINES = [
   'X-Fine: 1\r\n', '\r\n',
 ];
 
-type Mutation =
-  | { kind: 'insert' | 'replace'; at: number; byte: string }
-  | { kind: 'delete' | 'duplicateLine' | 'dropLine' | 'flipCase'; at: number }
-  | { kind: 'insertLine'; at: number; line: string };
-
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constantFrom('insert' as const, 'replace' as const), at: fc.nat(), byte: fc.constantFrom(...INTERESTING_BYTES) }),
-  fc.record({ kind: fc.constantFrom('delete' as const, 'duplicateLine' as const, 'dropLine' as const, 'flipCase' as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant('insertLine' as const), at: fc.nat(), line: fc.constantFrom(...NASTY_LINES) }),
-);
-
-/** Start offsets of the lines of `s` (after each LF). */
-function lineStarts(s: string): number[] {
-  const starts = [0];
-  for (let i = 0; i < s.length; i++) if (s[i] === '\n' && i + 1 < s.length) starts.push(i + 1);
-  return starts;
-}
-
-function mutate(s: string, m: Mutation): string {
-  const at = s.length === 0 ? 0 : m.at % s.length;
-  switch (m.kind) {
-    case 'insert':
-      return s.slice(0, at) + m.byte + s.slice(at);
-    case 'replace':
-      return s.slice(0, at) + m.byte + s.slice(at + 1);
-    case 'delete':
-      return s.slice(0, at) + s.slice(at + 1);
-    case 'flipCase': {
-      const c = s[at] ?? '';
-      const flipped = c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase();
-      return s.slice(0, at) + flipped + s.slice(at + 1);
-    }
-    case 'duplicateLine':
-    case 'dropLine': {
-      const starts = lineStarts(s);
-      const i = m.at % starts.length;
-      const from = starts[i]!;
-      const to = starts[i + 1] ?? s.length;
-      return m.kind === 'dropLine' ? s.slice(0, from) + s.slice(to) : s.slice(0, to) + s.slice(from, to) + s.slice(to);
-    }
-    case 'insertLine': {
-      const starts = lineStarts(s);
-      const from = starts[m.at % starts.length]!;
-      return s.slice(0, from) + m.line + s.slice(from);
-    }
-  }
-}
-
-/** Sorted distinct cut points inside [1, len). */
-const cutsFor = (len: number): fc.Arbitrary<number[]> =>
-  fc.array(fc.integer({ min: 1, max: Math.max(1, len - 1) }), { maxLength: 6 }).map((a) => [...new Set(a)].sort((x, y) => x - y));
+const mutation = mutations(INTERESTING_BYTES, NASTY_LINES, true);
 
 /** Checks the invariants every verdict must satisfy, whatever the input. */
 function checkVerdict(head: string, s: RequestScanResult): void {
@@ -424,7 +361,7 @@ describe('native request head scanner', { skip: SKIP }, () => {
     const seen = { CLEAN: 0, HANDOVER: 0, NEED_MORE: 0 };
     fc.assert(
       fc.property(cleanCase, fc.array(mutation, { minLength: 1, maxLength: 3 }), (c, ms) => {
-        const head = ms.reduce(mutate, c.head);
+        const head = ms.reduce((h, m) => mutate(h, m), c.head);
         const s = scan(head);
         seen[s.result]++;
         checkVerdict(head, s);
