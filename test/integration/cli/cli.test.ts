@@ -22,8 +22,8 @@ interface Child {
   line(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
 }
 
-function run(args: string[]): Child {
-  const proc = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SWITCHYARD_LOG_LEVEL: 'warn' } });
+function run(args: string[], logLevel = 'warn'): Child {
+  const proc = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SWITCHYARD_LOG_LEVEL: logLevel } });
   const child: Child = {
     proc,
     stdout: '',
@@ -87,10 +87,13 @@ targetGroups:
     targets: [{ host: 127.0.0.1, port: ${target.port} }]
 `,
     );
-    const c = run(['--config', file]);
+    const c = run(['--config', file], 'info');
     children.push(c);
     const m = await c.line(/listening http 127\.0\.0\.1:(\d+)/);
     const admin = await c.line(/admin http:\/\/127\.0\.0\.1:(\d+)/);
+    // The start-up log says which data path plain-HTTP listeners run on (docs/decisions/0017).
+    await waitFor(() => /"dataPath":"\w+"/.test(c.stderr), 5000, 'the data-path line in the log');
+    assert.equal(/"dataPath":"(\w+)"/.exec(c.stderr)![1], process.env['SWITCHYARD_NATIVE'] === 'off' ? 'typescript' : 'native');
     const port = Number(m[1]);
     const r = await request(port, { path: '/via-cli' });
     assert.equal(r.status, 200);
