@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "relay.h"
 #include "scan.h"
 
 namespace sy {
@@ -32,7 +33,8 @@ enum Cb {
   ON_BODY_DONE,     // (cid)
   ON_BODY_TIMEOUT,  // (cid)
   ON_UP_CONNECT,    // (uid, errno)  0 = connected
-  ON_UP_HEAD,       // (uid, status, reason, versionMinor, rawHeaders, keepAlive) -> number
+  ON_UP_HEAD,       // (uid, status, contentLength, transferEncoding): checked (relay.h); JavaScript answers
+                    // with respond() or relayInterim(), and reads the fields with upHeadFields()
   ON_UP_DONE,       // (uid)
   ON_UP_ERROR,      // (uid, kind, stale, replayable)
   CB_COUNT
@@ -64,6 +66,16 @@ uint32_t g_next_id = 1;
 
 struct Client;
 struct Upstream;
+
+// The target's response head JavaScript is deciding about (during ON_UP_HEAD only).
+struct CurrentHead {
+  Upstream* up = nullptr;
+  const char* base = nullptr;
+  RelayFacts relay;
+  HeadFacts facts;  // large (the field array): one, not on the stack
+};
+CurrentHead g_head;
+
 std::unordered_map<uint32_t, Client*> g_clients;
 std::unordered_map<uint32_t, Upstream*> g_ups;
 std::unordered_map<uint32_t, std::vector<Upstream*>> g_pools;  // pool id -> idle connections
@@ -760,10 +772,13 @@ void up_read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
   // WAIT_HEAD
   u->rbuf.append(buf->base, (size_t)n);
   for (;;) {
-    HeadFacts h;
+    HeadFacts& h = g_head.facts;
     Scan r = scan_response(u->rbuf.data(), u->rbuf.size(), 65536, u->no_body, h);
     if (r == Scan::NEED_MORE) return;
-    if (r != Scan::OK || h.status == 101 || h.body == BodyKind::SWITCH_PROTOCOLS) {
+    RelayFacts facts;
+    // Malformed, switching protocols nobody asked for (WebSockets never take this path), or
+    // refused by the TypeScript path's rules beyond llhttp's (relay.h): 502.
+    if (r != Scan::OK || h.status == 101 || h.body == BodyKind::SWITCH_PROTOCOLS || check_relayed_head(u->rbuf.data(), h, facts) != RelayRefusal::NONE) {
       up_fail(u, UP_BAD_RESPONSE, false);
       return;
     }
@@ -783,13 +798,16 @@ void up_read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
       u->chunks.reset();
       u->keep_alive = h.keep_alive;
     }
-    const char* p = u->rbuf.data();
-    uint32_t id = u->id;
     {
+      // JavaScript decides the client's framing and connection; respond() and relayInterim()
+      // build the head from these bytes while the call lasts.
+      g_head.up = u;
+      g_head.base = u->rbuf.data();
+      g_head.relay = facts;
       JsScope scope;
-      napi_value argv[6] = {num(id), num(h.status), str(p + h.target.off, h.target.len), num(h.version_minor), raw_headers(p, h),
-                            boolean(h.keep_alive)};
-      js_call(ON_UP_HEAD, 6, argv);
+      napi_value argv[4] = {num(u->id), num(h.status), num((double)facts.content_length), boolean(facts.transfer_encoding)};
+      js_call(ON_UP_HEAD, 4, argv);
+      g_head.up = nullptr;
     }
     if (u->state == UState::CLOSED) return;
     if (!final_head) {
@@ -1243,20 +1261,57 @@ napi_value js_forward(napi_env env, napi_callback_info info) {
   return ret_bool(env, true);
 }
 
-// respond(cid, uid, head, framing): writes the client's response head and relays the body.
+// The head being decided on, when uid names its target connection (else null).
+const CurrentHead* current_head(napi_env env, napi_value uid) {
+  Upstream* u = up_arg(env, uid);
+  return u != nullptr && g_head.up == u ? &g_head : nullptr;
+}
+
+// respond(cid, uid, framing, contentLengthLine, extra) -> bytes of the head (0: no head to answer).
+// The client's response head, built from the target's (relay.h append_relayed_head): framed as
+// JavaScript decided (`framing`; with the target's Content-Length line when contentLengthLine),
+// then `extra` (connection, cookies). Held until the first body bytes: one write for both.
 napi_value js_respond(napi_env env, napi_callback_info info) {
-  ARGS(4);
+  ARGS(5);
   Client* c = client_arg(env, argv[0]);
-  Upstream* u = up_arg(env, argv[1]);
+  const CurrentHead* cur = current_head(env, argv[1]);
   int32_t framing;
-  napi_get_value_int32(env, argv[3], &framing);
-  if (c == nullptr || !bytes_arg(env, argv[2], g_scratch)) return ret_bool(env, false);
+  bool length_line = false;
+  napi_get_value_int32(env, argv[2], &framing);
+  napi_get_value_bool(env, argv[3], &length_line);
+  if (c == nullptr || cur == nullptr || !bytes_arg(env, argv[4], g_scratch)) return ret_num(env, 0);
   c->framing = (ClientFraming)framing;
-  if (u == nullptr) return ret_bool(env, client_write(c, g_scratch.data(), g_scratch.size()));
-  // Held until the first body bytes (or the end of a bodiless response): one write for both.
-  c->relaying = u;
-  c->resp_head.swap(g_scratch);
-  return ret_bool(env, true);
+  c->relaying = cur->up;
+  char line[48];
+  int n = 0;
+  if (framing == FR_CHUNKED) n = snprintf(line, sizeof line, "transfer-encoding: chunked\r\n");
+  else if (framing == FR_LENGTH && length_line && cur->relay.content_length >= 0) n = snprintf(line, sizeof line, "content-length: %lld\r\n", (long long)cur->relay.content_length);
+  c->resp_head.clear();
+  append_relayed_head(c->resp_head, cur->base, cur->facts, line, (size_t)n, g_scratch.data(), g_scratch.size());
+  return ret_num(env, (double)c->resp_head.size());
+}
+
+// relayInterim(cid, uid) -> bytes written: the interim (1xx) head being decided on, now.
+napi_value js_relay_interim(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  Client* c = client_arg(env, argv[0]);
+  const CurrentHead* cur = current_head(env, argv[1]);
+  if (c == nullptr || cur == nullptr || cur->facts.status >= 200) return ret_num(env, 0);
+  std::string head;
+  append_relayed_head(head, cur->base, cur->facts, "", 0, "", 0);
+  return ret_num(env, client_write(c, head.data(), head.size()) ? (double)head.size() : 0);
+}
+
+// upHeadFields(uid) -> the target's header fields, flat [name, value, ...] (for stickiness).
+napi_value js_up_head_fields(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  const CurrentHead* cur = current_head(env, argv[0]);
+  if (cur == nullptr) {
+    napi_value empty;
+    napi_create_array(env, &empty);
+    return empty;
+  }
+  return raw_headers(cur->base, cur->facts);
 }
 
 // counts() -> [clients, upstreams, idle upstreams]
@@ -1336,6 +1391,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"upDestroy", nullptr, js_up_destroy, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"forward", nullptr, js_forward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"respond", nullptr, js_respond, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"relayInterim", nullptr, js_relay_interim, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"upHeadFields", nullptr, js_up_head_fields, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"counts", nullptr, js_counts, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"closePool", nullptr, js_close_pool, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

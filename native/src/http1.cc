@@ -1184,5 +1184,9 @@ ChunkedResult chunked_feed(ChunkedScanner* s, const char* data, size_t n, size_t
   return s->state_ == CK_DONE ? ChunkedResult::DONE : ChunkedResult::NEED_MORE;
 }
 
+bool is_lookalike_framing_name(const char* name, uint32_t n) {
+  return lookalike_framing_name(reinterpret_cast<const uint8_t*>(name), n);
+}
+
 }  // namespace http1
 }  // namespace switchyard

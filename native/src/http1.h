@@ -170,6 +170,11 @@ void request_head_init(RequestHead* head, FieldSpan* storage, uint32_t capacity)
 // "keep-alive"; no name that looks like a framing field (Content_Length, Transfer.Encoding...).
 RequestScan scan_request_head(const char* data, size_t len, uint32_t max_fields, RequestHead* head);
 
+// framing.ts nameKind's SUSPICIOUS, for token names: 13-64 bytes whose letters and digits,
+// lowercased, spell "transferencoding" or "contentlength" without being that header
+// (Content_Length, Transfer.Encoding...). True for the exact names too: tell those apart first.
+bool is_lookalike_framing_name(const char* name, uint32_t n);
+
 // ---- Responses --------------------------------------------------------------------------------
 
 enum class ResponseScan : uint8_t {

@@ -16,6 +16,10 @@
 //     upgrade, headLength, framing, framingAfterHead (request was HEAD): 'NONE' |
 //     'CONTENT_LENGTH' | 'CHUNKED' | 'UNTIL_CLOSE' | 'SWITCH_PROTOCOLS', keepAlive,
 //     keepAliveAfterHead }
+//   relayResponseHead(head: Buffer, framing: string, extra: string) → { result: 'NEED_MORE' |
+//     'OK' | 'ERROR' (the engine's scan_response, head size limit 64 KiB), refusal: '' or a
+//     framing.ts ResponseProblem name (relay.h check_relayed_head), contentLength, transferEncoding,
+//     head: string (append_relayed_head with `framing` and `extra`; '' when refused) }
 //   scanChunked(pieces: Buffer[]) → { result: 'NEED_MORE' | 'DONE' | 'ERROR', error: string,
 //     consumed: number[] (per piece fed), endOffset: number (-1 unless DONE),
 //     body: Buffer (the decoded chunk data), bodyBytes: number, trailers, trailerConnectionFields }
@@ -33,6 +37,8 @@
 #include <vector>
 
 #include "http1.h"
+#include "relay.h"
+#include "scan.h"
 
 namespace {
 
@@ -312,6 +318,43 @@ napi_value ScanChunked(napi_env env, napi_callback_info info) {
   return ok ? out : nullptr;
 }
 
+// relayResponseHead(head, framing, extra): see the file comment.
+napi_value RelayResponseHead(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 3) return throw_type_error(env, "(head, framing, extra)");
+  const char* data = nullptr;
+  size_t len = 0;
+  if (!get_buffer(env, argv[0], &data, &len)) return throw_type_error(env, "head: a Buffer");
+  std::string text[2];
+  for (int i = 0; i < 2; i++) {
+    size_t n = 0;
+    if (napi_get_value_string_latin1(env, argv[1 + i], nullptr, 0, &n) != napi_ok) return throw_type_error(env, "framing, extra: strings");
+    text[i].resize(n + 1);
+    napi_get_value_string_latin1(env, argv[1 + i], &text[i][0], n + 1, &n);
+    text[i].resize(n);
+  }
+  const std::vector<char> copy = exact_copy(data, len);
+  static sy::HeadFacts h;  // large (the field array): not on the stack
+  h = sy::HeadFacts{};
+  const sy::Scan r = sy::scan_response(copy.data(), len, 65536, false, h);
+  napi_value out;
+  if (napi_create_object(env, &out) != napi_ok) return nullptr;
+  const char* result = r == sy::Scan::OK ? "OK" : r == sy::Scan::NEED_MORE ? "NEED_MORE" : "ERROR";
+  if (!set_string(env, out, "result", result)) return nullptr;
+  if (r != sy::Scan::OK) return out;
+  sy::RelayFacts facts;
+  const sy::RelayRefusal refusal = sy::check_relayed_head(copy.data(), h, facts);
+  std::string head;
+  if (refusal == sy::RelayRefusal::NONE) {
+    sy::append_relayed_head(head, copy.data(), h, text[0].data(), text[0].size(), text[1].data(), text[1].size());
+  }
+  bool ok = set_string(env, out, "refusal", sy::relay_refusal_name(refusal)) &&
+            set_number(env, out, "contentLength", static_cast<double>(facts.content_length)) &&
+            set_bool(env, out, "transferEncoding", facts.transfer_encoding) && set_latin1(env, out, "head", head.data(), head.size());
+  return ok ? out : nullptr;
+}
+
 bool export_function(napi_env env, napi_value exports, const char* name, napi_callback cb) {
   napi_value fn;
   return napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn) == napi_ok && set(env, exports, name, fn);
@@ -323,5 +366,6 @@ bool export_function(napi_env env, napi_value exports, const char* name, napi_ca
 bool register_test_hooks(napi_env env, napi_value exports) {
   return export_function(env, exports, "scanRequestHead", ScanRequestHead) &&
          export_function(env, exports, "scanResponseHead", ScanResponseHead) &&
-         export_function(env, exports, "scanChunked", ScanChunked);
+         export_function(env, exports, "scanChunked", ScanChunked) &&
+         export_function(env, exports, "relayResponseHead", RelayResponseHead);
 }

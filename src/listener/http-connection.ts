@@ -62,27 +62,43 @@ export const DISCARD_LIMIT = 1024 * 1024;
  */
 export function clientResponseHead(req: ClientRequest, statusCode: number, statusMessage: string, raw: readonly string[], noBody: boolean, mayKeepAlive: boolean): string {
   const f = responseFraming(raw);
-  let framing: string;
+  const lengthLine = chooseClientFraming(req, statusCode, f.contentLength, f.chunked, noBody, mayKeepAlive);
+  let framing = '';
+  if (req.responseFraming === ResponseFraming.CHUNKED) framing = 'transfer-encoding: chunked\r\n';
+  else if (lengthLine) framing = 'content-length: ' + f.contentLength + CRLF;
+  return buildResponseHead(statusCode, statusMessage, raw, framing, clientResponseExtra(req), false);
+}
+
+/**
+ * The framing decision of clientResponseHead, from the target's Content-Length (-1: none) and
+ * Transfer-Encoding: sets `req.responseFraming` and `req.responseKeepAlive`, and returns whether
+ * the head carries the target's Content-Length line. The native path calls it directly (the
+ * addon writes the head: native/src/relay.h).
+ */
+export function chooseClientFraming(req: ClientRequest, statusCode: number, contentLength: number, chunked: boolean, noBody: boolean, mayKeepAlive: boolean): boolean {
+  let lengthLine: boolean;
   if (noBody) {
-    framing = f.contentLength >= 0 && statusCode !== 204 ? 'content-length: ' + f.contentLength + CRLF : '';
+    lengthLine = contentLength >= 0 && statusCode !== 204;
     req.responseFraming = ResponseFraming.LENGTH;
-  } else if (f.contentLength >= 0 && !f.chunked) {
-    framing = 'content-length: ' + f.contentLength + CRLF;
+  } else if (contentLength >= 0 && !chunked) {
+    lengthLine = true;
     req.responseFraming = ResponseFraming.LENGTH;
-  } else if (req.versionMinor >= 1) {
-    framing = 'transfer-encoding: chunked\r\n';
-    req.responseFraming = ResponseFraming.CHUNKED;
   } else {
-    framing = '';
-    req.responseFraming = ResponseFraming.CLOSE;
+    lengthLine = false;
+    req.responseFraming = req.versionMinor >= 1 ? ResponseFraming.CHUNKED : ResponseFraming.CLOSE;
   }
   req.responseKeepAlive = req.keepAlive && req.responseFraming !== ResponseFraming.CLOSE && !req.upgrade && mayKeepAlive;
+  return lengthLine;
+}
+
+/** The lines clientResponseHead adds after the framing: Connection, and stickiness cookies. */
+export function clientResponseExtra(req: ClientRequest): string {
   let extra = '';
   if (!req.responseKeepAlive) extra = 'connection: close\r\n';
   else if (req.versionMinor === 0) extra = 'connection: keep-alive\r\n';
   const cookies = req.setCookies;
   if (cookies !== null) for (let i = 0; i < cookies.length; i++) extra += 'set-cookie: ' + cookies[i]! + CRLF;
-  return buildResponseHead(statusCode, statusMessage, raw, framing, extra, false);
+  return extra;
 }
 
 const enum Timer {

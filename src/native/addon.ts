@@ -16,7 +16,11 @@ export interface NativeCallbacks {
   onBodyDone(cid: number): void;
   onBodyTimeout(cid: number): void;
   onUpConnect(uid: number, errno: number): void;
-  onUpHead(uid: number, status: number, reason: string, versionMinor: number, raw: string[], keepAlive: boolean): number;
+  /**
+   * A target's response head, already checked as checkResponseHead checks it (native/src/relay.h).
+   * While the call lasts, `respond`, `relayInterim` and `upHeadFields` work on this head.
+   */
+  onUpHead(uid: number, status: number, contentLength: number, transferEncoding: boolean): void;
   onUpDone(uid: number): void;
   onUpError(uid: number, kind: number, stale: boolean, replayable: boolean): void;
 }
@@ -59,7 +63,16 @@ export interface NativeAddon {
   upRelease(uid: number, maxIdle: number): boolean;
   upDestroy(uid: number): void;
   forward(cid: number, uid: number, head: string, isHeadRequest: boolean): boolean;
-  respond(cid: number, uid: number, head: string, framing: NativeFraming): boolean;
+  /**
+   * The client's response head, built in the addon from the target's head being decided on
+   * (its fields less the hop-by-hop ones), framed as `framing` says (with the target's
+   * Content-Length line when `contentLengthLine`), then `extra` lines. Returns its length in bytes.
+   */
+  respond(cid: number, uid: number, framing: NativeFraming, contentLengthLine: boolean, extra: string): number;
+  /** Writes the interim (1xx) head being decided on to the client; returns its length in bytes. */
+  relayInterim(cid: number, uid: number): number;
+  /** The header fields of the head being decided on, flat [name, value, …]. */
+  upHeadFields(uid: number): string[];
   counts(): [number, number, number];
   closePool(pool: number): void;
 }

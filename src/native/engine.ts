@@ -8,9 +8,10 @@
 import type { CompiledAction, CompiledListener } from '../config/compile.js';
 import { nativeAddon, type NativeAddon, type NativeCallbacks, type NativeUpError } from './addon.js';
 import type { NativeClientConnection } from './native-connection.js';
-import { checkResponseHead } from '../proxy/framing.js';
-import { ProxyErrors } from '../proxy/errors.js';
 import { upErrorKind, type NativeUpstreamLink } from './native-pool.js';
+
+/** The header list an exchange gets when it does not read the target's fields (never written to). */
+const NO_FIELDS: string[] = [];
 
 export class NativeEngine {
   readonly addon: NativeAddon;
@@ -58,20 +59,19 @@ export class NativeEngine {
       onBodyDone: (cid) => this.#client(cid, (c) => c.onBodyDone()),
       onBodyTimeout: (cid) => this.#client(cid, (c) => c.onBodyTimeout()),
       onUpConnect: (uid) => this.#up(uid, (u) => u.handler.onUpstreamReady(u)),
-      onUpHead: (uid, status, reason, minor, raw, keepAlive) => {
+      onUpHead: (uid, status, contentLength, transferEncoding) => {
         const u = this.ups.get(uid);
-        if (u === undefined) return 0;
+        if (u === undefined) return;
         try {
-          // The same framing checks as a TypeScript target connection (framing.ts): → 502.
-          if (checkResponseHead(status, minor, raw, reason) !== null) {
-            u.destroy();
-            u.handler.onUpstreamError(ProxyErrors.BAD_RESPONSE, null, false, false);
-            return 0;
-          }
-          return u.handler.onResponseHead(status, reason, raw, minor, keepAlive, false);
+          // The addon has refused what checkResponseHead refuses (→ 502 through onUpError), and
+          // builds the client's head itself: JavaScript gets the framing facts, and the fields
+          // only when the exchange reads them (stickiness).
+          u.responseContentLength = contentLength;
+          u.responseChunked = transferEncoding;
+          const raw = u.handler.needsResponseFields === true ? this.addon.upHeadFields(uid) : NO_FIELDS;
+          u.handler.onResponseHead(status, '', raw, 1, true, false);
         } catch (err) {
           this.#fault(err, u.client);
-          return 0;
         }
       },
       onUpDone: (uid) => this.#up(uid, (u) => u.handler.onResponseComplete(null)),

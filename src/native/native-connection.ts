@@ -15,9 +15,8 @@ import type { ListenerConnection, ListenerContext } from '../listener/listener-c
 import type { Downstream, ResponseTimer } from '../proxy/downstream.js';
 import { Deadline } from '../util/deadline.js';
 import { ProxyErrors, type ProxyErrorKind } from '../proxy/errors.js';
-import { buildResponseHead } from '../proxy/headers.js';
 import { renderErrorReply, renderLocalReply } from '../proxy/local-reply.js';
-import { DISCARD_LIMIT, ResponseFraming, clientResponseHead } from '../listener/http-connection.js';
+import { DISCARD_LIMIT, ResponseFraming, chooseClientFraming, clientResponseExtra } from '../listener/http-connection.js';
 import { NativeClose, NativeFraming } from './addon.js';
 import { nativeServes, type NativeEngine } from './engine.js';
 import type { NativeUpstreamLink } from './native-pool.js';
@@ -157,18 +156,23 @@ export class NativeClientConnection implements Downstream, ListenerConnection {
     this.finishResponse(req, !close);
   }
 
-  relayInterim(req: ClientRequest, statusCode: number, statusMessage: string, raw: readonly string[]): void {
-    if (req.versionMinor >= 1) this.engine.addon.clientWrite(this.id, buildResponseHead(statusCode, statusMessage, raw, '', '', false));
+  relayInterim(_req: ClientRequest): void {
+    // Native requests are HTTP/1.1: interim heads go out (built by the addon from the target's;
+    // not counted in the response's bytes, as on the TypeScript path).
+    const up = this.up;
+    if (up !== null) this.engine.addon.relayInterim(this.id, up.id);
   }
 
-  relayHead(req: ClientRequest, statusCode: number, statusMessage: string, raw: readonly string[], noBody: boolean): void {
-    // Native requests are HTTP/1.1: a chunked body is relayed as a chunked one, one of unknown
-    // length re-chunked (the addon frames it as `req.responseFraming` says).
-    const head = clientResponseHead(req, statusCode, statusMessage, raw, noBody, !this.ctx.draining && this.canContinueAfter(req));
-    req.bytesOut += head.length;
-    req.responseStarted = true;
+  relayHead(req: ClientRequest, statusCode: number, _statusMessage: string, _raw: readonly string[], noBody: boolean): void {
+    // The addon builds the head from the target's (native/src/relay.h): here only the decisions
+    // clientResponseHead makes. Native requests are HTTP/1.1: a chunked body is relayed as a
+    // chunked one, one of unknown length re-chunked (the addon frames it as decided here).
+    const up = this.up!;
+    const mayKeepAlive = !this.ctx.draining && this.canContinueAfter(req);
+    const lengthLine = chooseClientFraming(req, statusCode, up.responseContentLength, up.responseChunked, noBody, mayKeepAlive);
     const mode = req.responseFraming === ResponseFraming.CHUNKED ? NativeFraming.CHUNKED : req.responseFraming === ResponseFraming.CLOSE ? NativeFraming.CLOSE : NativeFraming.LENGTH;
-    this.engine.addon.respond(this.id, this.up?.id ?? 0, head, mode);
+    req.responseStarted = true;
+    req.bytesOut += this.engine.addon.respond(this.id, up.id, mode, lengthLine, clientResponseExtra(req));
   }
 
   /** Bodies are relayed by the addon; this is only reached if an exchange hands one over anyway. */

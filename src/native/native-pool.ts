@@ -115,6 +115,9 @@ export class NativeUpstreamLink implements UpstreamLink {
   /** The addon decides reuse itself (it parsed the response's framing and Connection). */
   readonly keepAlive = true;
   expectNoBody: boolean;
+  /** The target's response framing (headers.ts responseFraming), set with each response head. */
+  responseContentLength: number;
+  responseChunked: boolean;
 
   constructor(pool: NativeTargetPool, handler: UpstreamHandler, client: NativeClientConnection) {
     this.pool = pool;
@@ -123,6 +126,8 @@ export class NativeUpstreamLink implements UpstreamLink {
     this.id = 0;
     this.dead = false;
     this.expectNoBody = false;
+    this.responseContentLength = -1;
+    this.responseChunked = false;
   }
 
   sendHead(c: RequestHeadContext): void {

@@ -102,6 +102,11 @@ export class Exchange implements UpstreamHandler, BodySink {
     return c instanceof NativeClientConnection ? c : null;
   }
 
+  /** Stickiness reads the response's Set-Cookie fields (StickyRequest.respond). */
+  get needsResponseFields(): boolean {
+    return this.#sticky !== null;
+  }
+
   /** Picks a target and sends. Answers 503 itself when the group has no registered target. */
   start(): void {
     if (this.#group.registeredCount === 0) {

@@ -114,6 +114,11 @@ export interface UpstreamHandler {
    * response byte arrived (the keep-alive race): the request may be replayed on a new one.
    */
   onUpstreamError(kind: ProxyErrorKind, cause: Error | null, stale: boolean, replayable?: boolean): void;
+  /**
+   * Whether onResponseHead reads the target's header fields (target stickiness does). The native
+   * path asks, and passes an empty list when not (its addon builds the client's head itself).
+   */
+  readonly needsResponseFields?: boolean;
   /** Set when the client is on the native data path: the target connection must be native too. */
   readonly nativeClient?: NativeClientConnection | null;
   /** After a 101 head: take the socket (`conn.takeSocket()`); `rest` are tunnel bytes already read. */
