@@ -339,7 +339,7 @@ export class Switchyard {
     const path = this.#opts.accessLogPath ?? resolved.accessLog.path;
     if (path !== this.#accessLogPath) {
       void this.#accessLog.close();
-      this.#accessLog = createAccessLog(path);
+      this.#accessLog = createAccessLog(path, this.log);
       this.#accessLogPath = path;
     }
     return this.#accessLog;

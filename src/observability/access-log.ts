@@ -1,11 +1,11 @@
 /**
- * The access log: one JSON object per request (SPEC §6), written through pino's asynchronous
- * destination (sonic-boom) so the event loop never blocks on the disk. The record is the whole
- * line: no pino envelope (level, pid, hostname) is added.
+ * The access log: one JSON object per request (SPEC §6), batched into large synchronous writes
+ * (line-writer.ts, docs/decisions/0018-access-log-writer.md).
  *
- * Owns: the record's fields and the destination (stdout, a file, or off).
+ * Owns: the record's fields, their text, and choosing the destination (stdout, a file, or off).
  */
-import pino from 'pino';
+import type { Logger } from './logger.js';
+import { LineWriter } from './line-writer.js';
 
 export interface AccessLogRecord {
   time: string;
@@ -63,12 +63,28 @@ export function accessLogLine(r: AccessLogRecord): string {
     ',"status":' + r.status +
     ',"bytesIn":' + r.bytesIn +
     ',"bytesOut":' + r.bytesOut +
-    ',"requestMs":' + r.requestMs +
-    ',"targetMs":' + r.targetMs +
-    ',"responseMs":' + r.responseMs +
+    ',"requestMs":' + msText(r.requestMs) +
+    ',"targetMs":' + msText(r.targetMs) +
+    ',"responseMs":' + msText(r.responseMs) +
     ',"error":' + str(r.error) +
     '}\n'
   );
+}
+
+/**
+ * A duration in milliseconds with at most three decimals, as `String(Math.round(ms * 1000) / 1000)`
+ * writes it, without the general float-to-text conversion (a tenth of a line's cost) for the
+ * usual values: whole microseconds below a billion.
+ */
+export function msText(ms: number): string {
+  const us = Math.round(ms * 1000);
+  if (!(us >= 0 && us < 1e9)) return String(us / 1000);
+  const whole = Math.floor(us / 1000);
+  const frac = us - whole * 1000;
+  if (frac === 0) return '' + whole;
+  if (frac % 100 === 0) return whole + '.' + frac / 100;
+  if (frac % 10 === 0) return whole + (frac < 100 ? '.0' : '.') + frac / 10;
+  return whole + (frac < 10 ? '.00' : frac < 100 ? '.0' : '.') + frac;
 }
 
 let isoMs = -1;
@@ -84,59 +100,20 @@ export function isoNow(): string {
   return isoText;
 }
 
-/**
- * Lines are batched up to 4 KiB per write; this bounds how long a line can wait in the batch
- * when traffic is light (without it, a quiet load balancer's log stays empty until shutdown).
- */
-const FLUSH_INTERVAL_MS = 1000;
-
-/** `stdout`, `off`, or a file path (appended to, created when missing). */
-export function createAccessLog(path: string): AccessLog {
+/** `stdout`, `off`, or a file path (appended to, created when missing). `log` hears of lost lines. */
+export function createAccessLog(path: string, log?: Logger): AccessLog {
   if (path === 'off') return OFF;
-  // Buffer mode: in string mode sonic-boom measures the UTF-8 length of its whole pending batch on
-  // every write (flattening a growing concatenation each time), which made a line cost ~4 µs and
-  // a quarter of that in garbage collection; lines handed over as bytes cost a fraction of that.
-  const dest = pino.destination({ dest: path === 'stdout' ? 1 : path, sync: false, minLength: 4096, mkdir: true, contentMode: 'buffer' } as Parameters<typeof pino.destination>[0]); // pino's option type lacks contentMode; sonic-boom's has it
-  let ready = false;
-  let pending = false;
-  let closed = false;
-  dest.once('ready', () => {
-    ready = true;
+  const writer = new LineWriter(path, (s) => {
+    log?.warn({ accessLog: path, droppedLines: s.droppedLines, error: s.lastError }, 'access log lines dropped: the destination is not taking them');
   });
-  const flusher = setInterval(() => {
-    if (!ready || !pending || closed) return;
-    pending = false;
-    try {
-      dest.flush();
-    } catch {
-      // Closed under us: nothing to flush.
-    }
-  }, FLUSH_INTERVAL_MS);
-  flusher.unref();
   return {
     enabled: true,
     write(record) {
-      // Buffer mode takes bytes; the type declarations only know the string form.
-      dest.write(Buffer.from(accessLogLine(record)) as unknown as string);
-      pending = true;
+      writer.write(accessLogLine(record));
     },
     close() {
-      clearInterval(flusher);
-      closed = true;
-      return new Promise((resolve) => {
-        try {
-          dest.flushSync();
-        } catch {
-          // Not open yet or already closed: nothing to flush.
-        }
-        if (path === 'stdout') {
-          resolve();
-          return;
-        }
-        dest.once('close', () => resolve());
-        dest.once('error', () => resolve());
-        dest.end();
-      });
+      writer.close();
+      return Promise.resolve();
     },
   };
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { accessLogLine, isoNow, type AccessLogRecord } from '../../../src/observability/access-log.js';
+import { accessLogLine, isoNow, msText, type AccessLogRecord } from '../../../src/observability/access-log.js';
 
 const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('', '"', '\\', '\n', '\u0000', '\u001f', '\u007f', 'é', '\ud800', '\udc00x', '😀', '</script>'));
 const count = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
@@ -39,6 +39,17 @@ describe('access log line', () => {
         assert.equal(accessLogLine(r), JSON.stringify(r) + '\n');
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('writes durations as String(Math.round(ms * 1000) / 1000) does', () => {
+    const usual = fc.integer({ min: 0, max: 1e9 + 5 }).map((us) => us / 1000);
+    const raw = fc.oneof(fc.double({ min: -5, max: 5000, noNaN: true }), fc.constantFrom(0, -0, 0.0005, 0.0015, 999999.9995, 1e12, Infinity, NaN));
+    fc.assert(
+      fc.property(fc.oneof(usual, raw), (ms) => {
+        assert.equal(msText(ms), String(Math.round(ms * 1000) / 1000), String(ms));
+      }),
+      { numRuns: 20000 },
     );
   });
 
