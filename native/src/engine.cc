@@ -33,8 +33,9 @@ enum Cb {
   ON_BODY_DONE,     // (cid)
   ON_BODY_TIMEOUT,  // (cid)
   ON_UP_CONNECT,    // (uid, errno)  0 = connected
-  ON_UP_HEAD,       // (uid, status, contentLength, transferEncoding): checked (relay.h); JavaScript answers
-                    // with respond() or relayInterim(), and reads the fields with upHeadFields()
+  ON_UP_HEAD,       // (uid, status, contentLength, transferEncoding, whole): checked (relay.h); JavaScript
+                    // answers with respond() or relayInterim(), reads the fields with upHeadFields();
+                    // `whole`: respond() writes the whole response, and no ON_UP_DONE follows it
   ON_UP_DONE,       // (uid)
   ON_UP_ERROR,      // (uid, kind, stale, replayable)
   CB_COUNT
@@ -71,7 +72,14 @@ struct Upstream;
 struct CurrentHead {
   Upstream* up = nullptr;
   const char* base = nullptr;
+  size_t avail = 0;         // bytes at base: the head, then what came after it
   RelayFacts relay;
+  // The whole response is in hand (no body, or all of a Content-Length body): respond() writes
+  // head and body at once, and JavaScript completes the exchange in the same call.
+  bool whole = false;
+  int64_t whole_body = 0;   // its body bytes
+  bool answered = false;    // respond() wrote the whole response
+  bool write_failed = false;
   HeadFacts facts;  // large (the field array): one, not on the stack
 };
 CurrentHead g_head;
@@ -801,13 +809,28 @@ void up_read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
     {
       // JavaScript decides the client's framing and connection; respond() and relayInterim()
       // build the head from these bytes while the call lasts.
+      size_t after = u->rbuf.size() - h.head_len;
+      int64_t whole_body = -1;
+      if (final_head && u->body == UpBody::NONE) whole_body = 0;
+      else if (final_head && u->body == UpBody::LENGTH && (int64_t)after >= u->body_left) whole_body = u->body_left;
       g_head.up = u;
       g_head.base = u->rbuf.data();
+      g_head.avail = u->rbuf.size();
       g_head.relay = facts;
+      g_head.whole = whole_body >= 0;
+      g_head.whole_body = whole_body;
+      g_head.answered = false;
+      g_head.write_failed = false;
       JsScope scope;
-      napi_value argv[4] = {num(u->id), num(h.status), num((double)facts.content_length), boolean(facts.transfer_encoding)};
-      js_call(ON_UP_HEAD, 4, argv);
+      napi_value argv[5] = {num(u->id), num(h.status), num((double)facts.content_length), boolean(facts.transfer_encoding), boolean(g_head.whole)};
+      js_call(ON_UP_HEAD, 5, argv);
       g_head.up = nullptr;
+    }
+    if (g_head.answered) {
+      // Written and completed inside the call (the target connection may be parked or closed
+      // by now, its buffer cleared): nothing of it is touched here.
+      if (g_head.write_failed && c->state != CState::CLOSED) client_close(c, CLOSED, true);
+      return;
     }
     if (u->state == UState::CLOSED) return;
     if (!final_head) {
@@ -1270,7 +1293,8 @@ const CurrentHead* current_head(napi_env env, napi_value uid) {
 // respond(cid, uid, framing, contentLengthLine, extra) -> bytes of the head (0: no head to answer).
 // The client's response head, built from the target's (relay.h append_relayed_head): framed as
 // JavaScript decided (`framing`; with the target's Content-Length line when contentLengthLine),
-// then `extra` (connection, cookies). Held until the first body bytes: one write for both.
+// then `extra` (connection, cookies). Held until the first body bytes: one write for both; when
+// the whole response is in hand, written with its body now (then wholeSent() is true).
 napi_value js_respond(napi_env env, napi_callback_info info) {
   ARGS(5);
   Client* c = client_arg(env, argv[0]);
@@ -1288,8 +1312,25 @@ napi_value js_respond(napi_env env, napi_callback_info info) {
   else if (framing == FR_LENGTH && length_line && cur->relay.content_length >= 0) n = snprintf(line, sizeof line, "content-length: %lld\r\n", (long long)cur->relay.content_length);
   c->resp_head.clear();
   append_relayed_head(c->resp_head, cur->base, cur->facts, line, (size_t)n, g_scratch.data(), g_scratch.size());
-  return ret_num(env, (double)c->resp_head.size());
+  double head_bytes = (double)c->resp_head.size();
+  if (cur->whole && framing == FR_LENGTH) {
+    // The whole response is here: head and body in one write, and the target connection is done
+    // with (JavaScript completes the exchange when this returns; up_read_cb leaves it alone).
+    Upstream* u = cur->up;
+    size_t body_at = cur->facts.head_len;
+    if (cur->avail - body_at > (size_t)cur->whole_body) u->keep_alive = false;  // bytes after the response
+    c->body_out += (uint64_t)cur->whole_body;
+    if (!client_write(c, cur->base + body_at, (size_t)cur->whole_body)) g_head.write_failed = true;  // closed after the call
+    u->state = UState::READY;
+    u->exchanging = false;
+    c->relaying = nullptr;
+    g_head.answered = true;
+  }
+  return ret_num(env, head_bytes);
 }
+
+// wholeSent() -> whether respond() just wrote a whole response (JavaScript completes the exchange).
+napi_value js_whole_sent(napi_env env, napi_callback_info) { return ret_bool(env, g_head.up != nullptr && g_head.answered); }
 
 // relayInterim(cid, uid) -> bytes written: the interim (1xx) head being decided on, now.
 napi_value js_relay_interim(napi_env env, napi_callback_info info) {
@@ -1391,6 +1432,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"upDestroy", nullptr, js_up_destroy, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"forward", nullptr, js_forward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"respond", nullptr, js_respond, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"wholeSent", nullptr, js_whole_sent, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"relayInterim", nullptr, js_relay_interim, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"upHeadFields", nullptr, js_up_head_fields, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"counts", nullptr, js_counts, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -19,8 +19,10 @@ export interface NativeCallbacks {
   /**
    * A target's response head, already checked as checkResponseHead checks it (native/src/relay.h).
    * While the call lasts, `respond`, `relayInterim` and `upHeadFields` work on this head.
+   * `whole`: the whole response is in hand (no body, or all of a Content-Length body); if
+   * `respond` then writes it (`wholeSent()`), no onUpDone follows: the exchange completes now.
    */
-  onUpHead(uid: number, status: number, contentLength: number, transferEncoding: boolean): void;
+  onUpHead(uid: number, status: number, contentLength: number, transferEncoding: boolean, whole: boolean): void;
   onUpDone(uid: number): void;
   onUpError(uid: number, kind: number, stale: boolean, replayable: boolean): void;
 }
@@ -69,6 +71,8 @@ export interface NativeAddon {
    * Content-Length line when `contentLengthLine`), then `extra` lines. Returns its length in bytes.
    */
   respond(cid: number, uid: number, framing: NativeFraming, contentLengthLine: boolean, extra: string): number;
+  /** Whether the last `respond` wrote the whole response (see onUpHead). */
+  wholeSent(): boolean;
   /** Writes the interim (1xx) head being decided on to the client; returns its length in bytes. */
   relayInterim(cid: number, uid: number): number;
   /** The header fields of the head being decided on, flat [name, value, …]. */

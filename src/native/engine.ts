@@ -59,7 +59,7 @@ export class NativeEngine {
       onBodyDone: (cid) => this.#client(cid, (c) => c.onBodyDone()),
       onBodyTimeout: (cid) => this.#client(cid, (c) => c.onBodyTimeout()),
       onUpConnect: (uid) => this.#up(uid, (u) => u.handler.onUpstreamReady(u)),
-      onUpHead: (uid, status, contentLength, transferEncoding) => {
+      onUpHead: (uid, status, contentLength, transferEncoding, whole) => {
         const u = this.ups.get(uid);
         if (u === undefined) return;
         try {
@@ -70,6 +70,9 @@ export class NativeEngine {
           u.responseChunked = transferEncoding;
           const raw = u.handler.needsResponseFields === true ? this.addon.upHeadFields(uid) : NO_FIELDS;
           u.handler.onResponseHead(status, '', raw, 1, true, false);
+          // A response that was whole (a small body, or none) left with its head: done now,
+          // as onUpDone would do it (one call into JavaScript per response instead of two).
+          if (whole && !u.dead && this.addon.wholeSent()) u.handler.onResponseComplete(null);
         } catch (err) {
           this.#fault(err, u.client);
         }

@@ -114,4 +114,47 @@ describe('native data path', () => {
       c.destroy();
     }
   });
+
+  it('relays a response that arrives whole with its head, and reuses the target connection only when nothing followed it', async () => {
+    // One write from the target: head and body together (the addon writes both at once and the
+    // exchange completes in the same call), optionally followed by stray bytes.
+    const stray = await startRawTarget({
+      onRequest: (req, conn) => {
+        const tail = req.target === '/junk' ? 'HTTP/1.1 200 OK\r\n\r\nnot asked for' : '';
+        const body = req.method === 'HEAD' || req.target === '/204' ? '' : `body of ${req.target}`;
+        const status = req.target === '/204' ? '204 No Content' : '200 OK';
+        const length = req.target === '/204' ? '' : `Content-Length: ${`body of ${req.target}`.length}\r\n`;
+        conn.socket.write(`HTTP/1.1 ${status}\r\nConnection: x-hop\r\nX-Hop: drop me\r\nX-Kept: yes\r\n${length}\r\n${body}${tail}`);
+      },
+    });
+    const lb2 = await startSwitchyard({ listeners: [listener('web', { forward: { targetGroup: 's' } })], targetGroups: [group('s', [stray.port])] });
+    const c = await RawClient.connect(lb2.port('web'));
+    try {
+      const ask = async (method: string, path: string): Promise<{ status: number; body: string; headers: Record<string, string> }> => {
+        c.write(`${method} ${path} HTTP/1.1\r\nHost: a\r\n\r\n`);
+        const r = await c.readResponse({ head: method === 'HEAD' });
+        const headers: Record<string, string> = {};
+        for (const [name, value] of r.headers) headers[name.toLowerCase()] = value;
+        return { status: r.status, body: r.body.toString(), headers };
+      };
+      const first = await ask('GET', '/a');
+      assert.deepEqual([first.status, first.body, first.headers['x-kept'], first.headers['x-hop'], first.headers['content-length']], [200, 'body of /a', 'yes', undefined, '10']);
+      assert.equal((await ask('GET', '/b')).body, 'body of /b');
+      assert.equal(stray.connections.length, 1, 'a clean whole response leaves the target connection reusable');
+      const head = await ask('HEAD', '/h');
+      assert.deepEqual([head.status, head.body, head.headers['content-length']], [200, '', '10']);
+      const noContent = await ask('GET', '/204');
+      assert.deepEqual([noContent.status, noContent.body, noContent.headers['content-length']], [204, '', undefined]);
+      assert.equal(stray.connections.length, 1);
+      assert.equal((await ask('GET', '/junk')).body, 'body of /junk');
+      // Bytes after the response: that connection is never used again.
+      assert.equal((await ask('GET', '/c')).body, 'body of /c');
+      assert.equal(stray.connections.length, 2, 'the connection that sent stray bytes was not reused');
+      assert.equal(c.closed, false);
+    } finally {
+      c.destroy();
+      await lb2.close();
+      await stray.close();
+    }
+  });
 });
