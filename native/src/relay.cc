@@ -3,7 +3,6 @@
 // not repeated.
 #include "relay.h"
 
-#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -156,10 +155,10 @@ void append_relayed_head(std::string& out, const char* base, const HeadFacts& h,
   // Fields named by Connection (rare: no allocation without them).
   std::vector<Token> named;
   each_connection_token(base, h, [&](const char* t, size_t n) { named.push_back(Token{t, n}); });
-  char status[8];
-  int sl = snprintf(status, sizeof status, "%d ", h.status);
+  // The status is 100-599 here (check_relayed_head): three digits.
+  char status[4] = {(char)('0' + h.status / 100), (char)('0' + h.status / 10 % 10), (char)('0' + h.status % 10), ' '};
   out.append("HTTP/1.1 ", 9);
-  out.append(status, (size_t)sl);
+  out.append(status, 4);
   out.append(base + h.target.off, h.target.len);
   out.append("\r\n", 2);
   for (uint32_t i = 0; i < h.nfields; i++) {

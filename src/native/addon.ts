@@ -56,8 +56,12 @@ export interface NativeAddon {
   clientWrite(cid: number, data: string | Buffer): boolean;
   clientBodyLeft(cid: number): number;
   clientBodyOut(cid: number): number;
-  clientNext(cid: number): void;
-  clientEnd(cid: number): void;
+  /**
+   * The response is complete: the connection goes on to the next request, or (`end`) ends (FIN
+   * once the response is out, input dropped, closed after 5 s). Returns the response body bytes
+   * relayed for the request.
+   */
+  clientFinish(cid: number, end: boolean): number;
   clientDestroy(cid: number): void;
   clientShutdown(cid: number): boolean;
   upConnect(pool: number, ip: string, port: number, connectTimeoutMs: number): number;

@@ -220,14 +220,18 @@ export class NativeClientConnection implements Downstream, ListenerConnection {
   finishResponse(req: ClientRequest, keepAlive: boolean): void {
     if (req.finished) return;
     req.finished = true;
-    req.bytesOut += this.engine.addon.clientBodyOut(this.id);
-    if (!req.bodyComplete) req.bytesIn += req.contentLength - this.engine.addon.clientBodyLeft(this.id);
-    this.ctx.onRequestDone(this, req);
+    const addon = this.engine.addon;
+    if (!req.bodyComplete) req.bytesIn += req.contentLength - addon.clientBodyLeft(this.id);
+    if (this.#closed) req.bytesOut += addon.clientBodyOut(this.id);
+    else {
+      // The next request (or the end) is set up before the request is logged: the addon calls no
+      // JavaScript from it (a pipelined head is scanned on the next loop turn).
+      const end = !keepAlive || !req.keepAlive || this.ctx.draining || !this.canContinueAfter(req);
+      req.bytesOut += addon.clientFinish(this.id, end);
+    }
     if (this.current === req) this.current = null;
     this.up = null;
-    if (this.#closed) return;
-    if (!keepAlive || !req.keepAlive || this.ctx.draining || !this.canContinueAfter(req)) this.engine.addon.clientEnd(this.id);
-    else this.engine.addon.clientNext(this.id);
+    this.ctx.onRequestDone(this, req);
   }
 
   destroy(): void {
