@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "relay.h"
+#include "replay-buffer.h"
 #include "scan.h"
 
 namespace sy {
@@ -50,7 +51,6 @@ enum ClientFraming { FR_LENGTH = 0, FR_CHUNKED = 1, FR_CLOSE = 2 };
 
 constexpr size_t kHighWater = 64 * 1024;       // write queue size that pauses the source
 constexpr size_t kHeldLimit = 64 * 1024;       // request bytes held while no target is ready
-constexpr size_t kReplayLimit = 64 * 1024;     // request body kept for a replay
 constexpr int64_t kDiscardLimit = 1024 * 1024; // body dropped to keep a connection after an early response
 constexpr uint64_t kEndGraceMs = 5000;
 // Parked target connections close after this, below the 5 s keep-alive timeout of Node servers, so
@@ -214,8 +214,7 @@ struct Client {
   int64_t body_left = 0;          // body bytes of the current request not read yet
   int64_t discard_left = 0;       // body bytes to drop (answered early)
   Upstream* body_to = nullptr;    // where body bytes go (null: held)
-  std::string replay;             // body bytes sent, for a replay on a fresh connection
-  bool replay_ok = true;
+  ReplayBuffer replay;            // body bytes sent, for a replay on a fresh connection
   Upstream* relaying = nullptr;   // the target connection whose response is being relayed
   ClientFraming framing = FR_LENGTH;
   std::string resp_head;          // the response head, written with the first body bytes
@@ -259,10 +258,27 @@ void schedule_next(Client* c);
 
 void alloc_cb(uv_handle_t*, size_t, uv_buf_t* b) { *b = uv_buf_init(g_read_buf, sizeof g_read_buf); }
 
+// A request body going to its target is read straight into the replay buffer (if it is still
+// kept) and written from there: keeping it costs no copy. Never more than the body, so a
+// pipelined head that follows it lands in the shared buffer.
+void client_alloc_cb(uv_handle_t* h, size_t, uv_buf_t* b) {
+  Client* c = (Client*)h->data;
+  if (c->state == CState::EXCHANGE && c->body_left > 0 && c->body_to != nullptr) {
+    size_t len = 0;
+    char* room = c->replay.room(len);
+    if (room != nullptr) {
+      if ((int64_t)len > c->body_left) len = (size_t)c->body_left;
+      *b = uv_buf_init(room, (unsigned)len);
+      return;
+    }
+  }
+  *b = uv_buf_init(g_read_buf, sizeof g_read_buf);
+}
+
 void client_start_reading(Client* c) {
   if (c->reading || c->state == CState::CLOSED) return;
   c->reading = true;
-  uv_read_start((uv_stream_t*)&c->tcp, alloc_cb, client_read_cb);
+  uv_read_start((uv_stream_t*)&c->tcp, client_alloc_cb, client_read_cb);
 }
 void client_stop_reading(Client* c) {
   if (!c->reading) return;
@@ -551,7 +567,7 @@ void up_close(Upstream* u) {
 void up_fail(Upstream* u, int kind, bool stale) {
   uint32_t id = u->id;
   // Whether the request could be sent again (its body, if any, is all kept or all still held).
-  bool replayable = u->client == nullptr || u->client->replay_ok;
+  bool replayable = u->client == nullptr || u->client->replay.ok();
   up_close(u);
   JsScope scope;
   napi_value argv[4] = {num(id), num(kind), boolean(stale), boolean(replayable)};
@@ -560,9 +576,35 @@ void up_fail(Upstream* u, int kind, bool stale) {
 
 // --- the client side -------------------------------------------------------------------------
 
+// Body bytes of the request whose head is with JavaScript, still in the read buffer they arrived
+// in (`in` was empty): forward() writes them from there. What it does not take is copied into
+// `in` when ON_HEAD returns (take_back_lent). Valid only during that call: no read can happen then.
+struct LentBody {
+  Client* client = nullptr;
+  const char* data = nullptr;
+};
+LentBody g_lent;
+
+bool is_lent(const Client* c) { return g_lent.client == c; }
+
+void take_back_lent(Client* c) {
+  if (!is_lent(c)) return;
+  g_lent.client = nullptr;
+  if (c->state != CState::CLOSED && c->held_body > 0) c->in.insert(0, g_lent.data, c->held_body);
+}
+
+// The held body is not wanted any more (answered before its body came).
+void drop_held(Client* c) {
+  if (c->held_body == 0) return;
+  if (is_lent(c)) g_lent.client = nullptr;
+  else c->in.erase(0, c->held_body);
+  c->held_body = 0;
+}
+
 // Hands the connection to the TypeScript engine: a duplicate of its descriptor and the bytes not
 // consumed. Waits until our writes are out (the TypeScript side must not interleave with them).
 void do_handover(Client* c) {
+  take_back_lent(c);
   c->handover_pending = false;
   if (uv_stream_get_write_queue_size((uv_stream_t*)&c->tcp) > 0) {
     c->handover_pending = true;
@@ -584,6 +626,8 @@ void do_handover(Client* c) {
   js_call(ON_HANDOVER, 3, argv);
 }
 
+void begin_exchange(Client* c, const char* src, size_t n);
+
 // Scans `in` for the next request head (state HEAD) and hands it to JavaScript.
 void process_in(Client* c) {
   if (c->state != CState::HEAD) return;
@@ -596,25 +640,36 @@ void process_in(Client* c) {
     client_start_reading(c);
     return;
   }
+  begin_exchange(c, nullptr, 0);
+}
+
+// Scans a request head and hands it to JavaScript: from `src` (a read; `in` is empty), or from
+// `in` when src is null.
+void begin_exchange(Client* c, const char* src, size_t n) {
+  const bool from_read = src != nullptr;
+  if (!from_read) {
+    src = c->in.data();
+    n = c->in.size();
+  }
   HeadFacts h;
-  Scan r = scan_request(c->in.data(), c->in.size(), c->max_head, c->max_fields, h);
+  Scan r = scan_request(src, n, c->max_head, c->max_fields, h);
   if (r != Scan::OK) {
     // Not clean, or not complete in what arrived (a head that needs more reads is rare and
     // slow; the TypeScript engine runs the head timeout and answers errors as it always does).
+    if (from_read) c->in.assign(src, n);
     do_handover(c);
     return;
   }
   client_disarm(c);
   c->state = CState::EXCHANGE;
   c->body_left = h.content_length > 0 ? h.content_length : 0;
-  c->replay.clear();
-  c->replay_ok = true;
+  c->replay.start(c->body_left);
   c->discard_left = 0;
   c->framing = FR_LENGTH;
   c->body_out = 0;
-  const char* p = c->in.data();
+  const char* p = src;
   // Body bytes that came with the head are held until a target is ready.
-  size_t after = c->in.size() - h.head_len;
+  size_t after = n - h.head_len;
   size_t held = after < (size_t)c->body_left ? after : (size_t)c->body_left;
   c->held_body = held;
   c->body_left -= (int64_t)held;
@@ -631,19 +686,26 @@ void process_in(Client* c) {
   };
   // JavaScript may refuse the request (its action is not one the native path serves): then the
   // connection is handed over with the head put back, untouched.
-  std::string head(p, h.head_len);
-  int64_t body_left = c->body_left;
-  c->in.erase(0, h.head_len);
-  if (c->in.size() > kHeldLimit) client_stop_reading(c);
+  std::string head;
+  if (from_read) {
+    // Pipelined bytes after the body are kept now; the body is lent (g_lent).
+    if (after > held) c->in.append(src + h.head_len + held, after - held);
+    if (held > 0) g_lent = LentBody{c, src + h.head_len};
+  } else {
+    head.assign(p, h.head_len);
+    c->in.erase(0, h.head_len);
+  }
+  if (c->in.size() + (from_read ? held : 0) > kHeldLimit) client_stop_reading(c);
   napi_value ret = js_call(ON_HEAD, 8, argv);
+  take_back_lent(c);
   bool accepted = true;
   if (ret != nullptr) napi_get_value_bool(g_env, ret, &accepted);
   if (c->state == CState::CLOSED) return;
   if (!accepted && c->state == CState::EXCHANGE && c->body_to == nullptr) {
-    c->in.insert(0, head);
+    if (from_read) c->in.insert(0, src, h.head_len);
+    else c->in.insert(0, head);
     c->held_body = 0;
     c->body_left = 0;
-    (void)body_left;
     c->state = CState::HEAD;
     do_handover(c);
     return;
@@ -655,13 +717,7 @@ void process_in(Client* c) {
 void take_body(Client* c, const char* p, size_t n) {
   Upstream* u = c->body_to;
   if (u != nullptr) {
-    if (c->replay_ok) {
-      if (c->replay.size() + n <= kReplayLimit) c->replay.append(p, n);
-      else {
-        c->replay_ok = false;
-        std::string().swap(c->replay);
-      }
-    }
+    c->replay.keep(p, n);  // no copy when the read landed in its room (client_alloc_cb)
     if (!up_write(u, p, n)) {
       up_fail(u, UP_RESET, false);
       return;
@@ -724,6 +780,11 @@ void client_read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
   }
   if (len == 0) {
     process_in(c);
+    return;
+  }
+  // The usual case, a head at the start of a read: scanned where it was read, not copied.
+  if (c->in.empty()) {
+    begin_exchange(c, p, len);
     return;
   }
   c->in.append(p, len);
@@ -796,7 +857,7 @@ void up_read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
       up_complete(u);
       return;
     }
-    bool stale = u->state == UState::WAIT_HEAD && u->reused && !u->got_bytes && u->client != nullptr && u->client->replay_ok;
+    bool stale = u->state == UState::WAIT_HEAD && u->reused && !u->got_bytes && u->client != nullptr && u->client->replay.ok();
     up_fail(u, UP_RESET, stale);
     return;
   }
@@ -826,8 +887,7 @@ void up_read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
     bool final_head = h.status >= 200;
     if (final_head) {
       // The response has begun: no replay from here on.
-      c->replay_ok = false;
-      std::string().swap(c->replay);
+      c->replay.drop();
       // Framing and reuse as llhttp decides them (http1.h: response_body_framing, response_keep_alive).
       u->body = h.body == BodyKind::LENGTH && h.content_length == 0 ? BodyKind::NONE : h.body;
       u->body_left = h.content_length;
@@ -1110,13 +1170,10 @@ void client_next(Client* c) {
   if (c->state != CState::EXCHANGE) return;
   c->body_to = nullptr;
   c->relaying = nullptr;
-  std::string().swap(c->replay);
+  c->replay.drop();
   // Answered before its body ended: drop the rest of a bounded body, then go on.
   int64_t rest = c->body_left;
-  if (c->held_body > 0) {
-    c->in.erase(0, c->held_body);
-    c->held_body = 0;
-  }
+  drop_held(c);
   c->body_left = 0;
   c->state = CState::HEAD;
   if (rest > 0) {
@@ -1297,18 +1354,12 @@ napi_value js_forward(napi_env env, napi_callback_info info) {
   c->body_to = u;
   c->relaying = u;
   // Head, what is kept for a replay, and the held body: one write.
+  const char* held = is_lent(c) ? g_lent.data : c->in.data();
   uv_buf_t pieces[3] = {uv_buf_init((char*)g_scratch.data(), (unsigned)g_scratch.size()), uv_buf_init((char*)c->replay.data(), (unsigned)c->replay.size()),
-                        uv_buf_init((char*)c->in.data(), (unsigned)c->held_body)};
+                        uv_buf_init((char*)held, (unsigned)c->held_body)};
   bool ok = stream_writev((uv_stream_t*)&u->tcp, u->id, false, pieces, 3);
-  if (c->held_body > 0) {
-    if (c->replay_ok && c->replay.size() + c->held_body <= kReplayLimit) c->replay.append(c->in.data(), c->held_body);
-    else {
-      c->replay_ok = false;
-      std::string().swap(c->replay);
-    }
-    c->in.erase(0, c->held_body);
-    c->held_body = 0;
-  }
+  c->replay.keep(held, c->held_body);
+  drop_held(c);
   if (!ok) {
     u->pending_error = UP_RESET;
     up_stop_reading(u);
