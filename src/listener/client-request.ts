@@ -54,6 +54,12 @@ export class ClientRequest {
    * that carried it (an ambiguous request in `desyncMitigation: defensive`, docs/decisions/0009).
    */
   closeConnection: boolean;
+  /**
+   * The native data path's scanner admitted the head: its clean subset is one the desync
+   * classifier calls compliant (test/unit/native/request-head.test.ts checks exactly that), so
+   * dispatch does not classify it again.
+   */
+  scannedClean: boolean;
 
   // Access log facts.
   readonly startMs: number;
@@ -110,6 +116,7 @@ export class ClientRequest {
     this.sink = null;
     this.upgradeHead = null;
     this.closeConnection = false;
+    this.scannedClean = false;
     this.startMs = startMs;
     this.dispatchMs = 0;
     this.responseHeadMs = 0;

@@ -75,6 +75,7 @@ export class NativeClientConnection implements Downstream, ListenerConnection {
     const listener = this.ctx.listener;
     if (!nativeServes(listener)) return false;
     const req = new ClientRequest(method, url, minor, raw, keepAlive, false, listener, performance.now());
+    req.scannedClean = true;
     req.contentLength = contentLength;
     req.bodyComplete = bodyComplete;
     if (bodyComplete && contentLength > 0) this.#bodyArrived(req);

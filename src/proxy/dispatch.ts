@@ -109,7 +109,7 @@ export function dispatchRequest(conn: Downstream, req: ClientRequest, dc: Dispat
   if (req.url.length > settings.maxUriBytes) return conn.replyError(req, ProxyErrors.URI_TOO_LONG, true);
   if (req.rawHeaders.length > settings.maxRequestHeaderCount * 2) return conn.replyError(req, ProxyErrors.HEADERS_TOO_LARGE, true);
   if (req.method === 'CONNECT') return conn.replyError(req, ProxyErrors.NOT_IMPLEMENTED, true);
-  const verdict = classifyRequest(req.method, req.versionMajor, req.versionMinor, req.url, req.rawHeaders);
+  const verdict = req.scannedClean ? COMPLIANT : classifyRequest(req.method, req.versionMajor, req.versionMinor, req.url, req.rawHeaders);
   if (verdict !== COMPLIANT && mitigateDesync(conn, req, verdict, dc)) return;
 
   const raw = req.rawHeaders;

@@ -8,8 +8,8 @@
  * the raw header list (duplicates kept) and renders latin1 strings, which round-trip the bytes
  * llhttp accepted. No I/O, never throws.
  */
-import { randomUUID } from 'node:crypto';
 import type { XForwardedForMode } from '../config/types.js';
+import { nextRequestId } from '../util/request-id.js';
 
 /** Header codes for the names the proxy treats specially; 0 for every other header. */
 export const enum H {
@@ -242,7 +242,7 @@ function emitRequestFields(c: RequestHeadContext, list: string[] | null, head: s
     if (list === null) head += name + ': ' + value + '\r\n';
     else list.push(name, value);
   }
-  if (requestId === '') requestId = randomUUID();
+  if (requestId === '') requestId = nextRequestId();
   emittedRequestId = requestId;
   const forwardedFor = c.xForwardedFor === 'append' ? (xff === '' ? c.clientIp : xff + ', ' + c.clientIp) : null;
   const set = c.rules.set;
