@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "id-map.h"
 #include "relay.h"
 #include "replay-buffer.h"
 #include "scan.h"
@@ -64,6 +65,11 @@ napi_ref g_resource = nullptr;
 napi_async_context g_async = nullptr;
 char g_read_buf[65536];
 uint32_t g_next_id = 1;
+// Ids are never 0 (0 means "none" to JavaScript and to IdMap).
+uint32_t next_id() {
+  if (g_next_id == 0) g_next_id = 1;
+  return g_next_id++;
+}
 
 struct Client;
 struct Upstream;
@@ -84,8 +90,8 @@ struct CurrentHead {
 };
 CurrentHead g_head;
 
-std::unordered_map<uint32_t, Client*> g_clients;
-std::unordered_map<uint32_t, Upstream*> g_ups;
+IdMap<Client> g_clients;
+IdMap<Upstream> g_ups;
 std::unordered_map<uint32_t, std::vector<Upstream*>> g_pools;  // pool id -> idle connections
 
 // Opens a handle scope and a callback scope (so process.nextTick and promise jobs queued by the
@@ -390,11 +396,11 @@ void write_cb(uv_write_t* r, int status) {
   delete w;
   if (status < 0) return;  // cancelled by a close, or failed: the read side reports it
   if (to_client) {
-    auto it = g_clients.find(owner);
-    if (it != g_clients.end()) client_after_drain(it->second);
+    Client* c = g_clients.find(owner);
+    if (c != nullptr) client_after_drain(c);
   } else {
-    auto it = g_ups.find(owner);
-    if (it != g_ups.end()) up_after_drain(it->second);
+    Upstream* u = g_ups.find(owner);
+    if (u != nullptr) up_after_drain(u);
   }
 }
 
@@ -1038,14 +1044,12 @@ void relay_response(Upstream* u, const char* p, size_t n) {
 Client* client_arg(napi_env env, napi_value v) {
   uint32_t id;
   if (napi_get_value_uint32(env, v, &id) != napi_ok) return nullptr;
-  auto it = g_clients.find(id);
-  return it == g_clients.end() ? nullptr : it->second;
+  return g_clients.find(id);
 }
 Upstream* up_arg(napi_env env, napi_value v) {
   uint32_t id;
   if (napi_get_value_uint32(env, v, &id) != napi_ok) return nullptr;
-  auto it = g_ups.find(id);
-  return it == g_ups.end() ? nullptr : it->second;
+  return g_ups.find(id);
 }
 
 #define ARGS(n)             \
@@ -1120,7 +1124,7 @@ napi_value js_adopt(napi_env env, napi_callback_info info) {
   fd = dup(fd);
   if (fd < 0) return ret_num(env, 0);
   Client* c = new Client();
-  c->id = g_next_id++;
+  c->id = next_id();
   c->max_head = max_head;
   c->max_fields = max_fields;
   c->idle_ms = idle > 0 ? (uint64_t)idle : 0;
@@ -1137,7 +1141,7 @@ napi_value js_adopt(napi_env env, napi_callback_info info) {
     return ret_num(env, 0);
   }
   uv_tcp_nodelay(&c->tcp, 1);
-  g_clients[c->id] = c;
+  g_clients.insert(c->id, c);
   process_in(c);
   return ret_num(env, c->id);
 }
@@ -1265,12 +1269,12 @@ napi_value js_up_connect(napi_env env, napi_callback_info info) {
   sockaddr_storage addr;
   if (uv_ip4_addr(ip, (int)port, (sockaddr_in*)&addr) != 0 && uv_ip6_addr(ip, (int)port, (sockaddr_in6*)&addr) != 0) return ret_num(env, 0);
   Upstream* u = new Upstream();
-  u->id = g_next_id++;
+  u->id = next_id();
   u->pool = pool;
   uv_tcp_init(g_loop, &u->tcp);
   uv_timer_init(g_loop, &u->timer);
   u->tcp.data = u->timer.data = u->creq.data = u;
-  g_ups[u->id] = u;
+  g_ups.insert(u->id, u);
   int r = uv_tcp_connect(&u->creq, &u->tcp, (const sockaddr*)&addr, up_connected);
   if (r != 0) {
     u->pending_error = r == UV_ECONNREFUSED ? UP_CONNECT_REFUSED : UP_CONNECT_FAILED;
@@ -1493,10 +1497,8 @@ void idle_cb(uv_idle_t*) {
   q.swap(g_next_queue);
   uv_idle_stop(&g_idle);
   for (uint32_t id : q) {
-    auto it = g_clients.find(id);
-    if (it == g_clients.end()) continue;
-    Client* c = it->second;
-    if (!c->next_pending) continue;
+    Client* c = g_clients.find(id);
+    if (c == nullptr || !c->next_pending) continue;
     c->next_pending = false;
     process_in(c);
   }

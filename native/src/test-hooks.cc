@@ -20,6 +20,9 @@
 //     'OK' | 'ERROR' (the engine's scan_response, head size limit 64 KiB), refusal: '' or a
 //     framing.ts ResponseProblem name (relay.h check_relayed_head), contentLength, transferEncoding,
 //     head: string (append_relayed_head with `framing` and `extra`; '' when refused) }
+//   idMapCheck(ops: number[]) → string: '' when id-map.h's IdMap agreed with std::unordered_map
+//     after every operation, else what differed. Each op is an id: positive inserts it (when
+//     absent), negative erases it; every present and absent id is looked up after each op.
 //   scanChunked(pieces: Buffer[]) → { result: 'NEED_MORE' | 'DONE' | 'ERROR', error: string,
 //     consumed: number[] (per piece fed), endOffset: number (-1 unless DONE),
 //     body: Buffer (the decoded chunk data), bodyBytes: number, trailers, trailerConnectionFields }
@@ -36,7 +39,10 @@
 #include <string>
 #include <vector>
 
+#include <unordered_map>
+
 #include "http1.h"
+#include "id-map.h"
 #include "relay.h"
 #include "scan.h"
 
@@ -355,6 +361,53 @@ napi_value RelayResponseHead(napi_env env, napi_callback_info info) {
   return ok ? out : nullptr;
 }
 
+// idMapCheck(ops): see the file comment.
+napi_value IdMapCheck(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool is_array = false;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 1 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array)
+    return throw_type_error(env, "(ops: number[])");
+  uint32_t n = 0;
+  napi_get_array_length(env, argv[0], &n);
+  sy::IdMap<int> map;
+  std::unordered_map<uint32_t, int*> ref;
+  static int stored;  // what is stored does not matter here: presence does
+  std::string problem;
+  std::vector<uint32_t> seen;
+  for (uint32_t k = 0; k < n && problem.empty(); k++) {
+    napi_value el;
+    int64_t op = 0;
+    napi_get_element(env, argv[0], k, &el);
+    napi_get_value_int64(env, el, &op);
+    if (op == 0) continue;
+    uint32_t id = (uint32_t)(op > 0 ? op : -op);
+    int* value = &stored;
+    seen.push_back(id);
+    if (op > 0) {
+      if (ref.count(id) == 0) {
+        ref[id] = value;
+        map.insert(id, value);
+      }
+    } else {
+      ref.erase(id);
+      map.erase(id);
+    }
+    if (map.size() != ref.size()) problem = "size " + std::to_string(map.size()) + " != " + std::to_string(ref.size()) + " after op " + std::to_string(k);
+    for (uint32_t s : seen) {
+      bool in_ref = ref.count(s) != 0;
+      bool in_map = map.find(s) != nullptr;
+      if (in_ref != in_map) {
+        problem = "id " + std::to_string(s) + (in_ref ? " missing" : " still found") + " after op " + std::to_string(k);
+        break;
+      }
+    }
+  }
+  napi_value out;
+  napi_create_string_latin1(env, problem.data(), problem.size(), &out);
+  return out;
+}
+
 bool export_function(napi_env env, napi_value exports, const char* name, napi_callback cb) {
   napi_value fn;
   return napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn) == napi_ok && set(env, exports, name, fn);
@@ -367,5 +420,6 @@ bool register_test_hooks(napi_env env, napi_value exports) {
   return export_function(env, exports, "scanRequestHead", ScanRequestHead) &&
          export_function(env, exports, "scanResponseHead", ScanResponseHead) &&
          export_function(env, exports, "scanChunked", ScanChunked) &&
-         export_function(env, exports, "relayResponseHead", RelayResponseHead);
+         export_function(env, exports, "relayResponseHead", RelayResponseHead) &&
+         export_function(env, exports, "idMapCheck", IdMapCheck);
 }

@@ -149,8 +149,9 @@ export class Exchange implements UpstreamHandler, BodySink {
     const target = this.#target!;
     const settings = req.listener.settings;
     conn.expectNoBody = req.method === 'HEAD';
-    if (this.#req.dispatchMs === 0) this.#req.dispatchMs = performance.now();
-    this.#sentAtMs = performance.now();
+    const now = performance.now();
+    if (this.#req.dispatchMs === 0) this.#req.dispatchMs = now;
+    this.#sentAtMs = now;
     // HTTP/1.1: the re-framed head, corked; HTTP/2: HEADERS on a new stream (h2-upstream.ts).
     conn.sendHead({
       method: req.method,
