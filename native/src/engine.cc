@@ -264,11 +264,30 @@ void schedule_next(Client* c);
 
 void alloc_cb(uv_handle_t*, size_t, uv_buf_t* b) { *b = uv_buf_init(g_read_buf, sizeof g_read_buf); }
 
-// A request body going to its target is read straight into the replay buffer (if it is still
-// kept) and written from there: keeping it costs no copy. Never more than the body, so a
-// pipelined head that follows it lands in the shared buffer.
+// The block the current client read landed in (replay-buffer.h), until the read is handled: given
+// back then, unless the body that came with a head was kept in it (js_forward adopts it).
+char* g_read_block = nullptr;
+
+struct ReadBlockReturn {
+  ~ReadBlockReturn() {
+    if (g_read_block != nullptr) ReplayBuffer::give_block(g_read_block);
+    g_read_block = nullptr;
+  }
+};
+
+// A read that may bring a request head lands in a pooled block, so that a body that comes with it
+// can be kept for a replay where it was read. A request body going to its target is read
+// straight into the replay buffer (if it is still kept) and written from there. Never more than
+// the body, so a pipelined head that follows it lands in the shared buffer.
 void client_alloc_cb(uv_handle_t* h, size_t, uv_buf_t* b) {
   Client* c = (Client*)h->data;
+  if (c->state == CState::HEAD && c->in.empty() && c->discard_left == 0 && g_read_block == nullptr) {
+    g_read_block = ReplayBuffer::take_block();
+    if (g_read_block != nullptr) {
+      *b = uv_buf_init(g_read_block, (unsigned)ReplayBuffer::kBlock);
+      return;
+    }
+  }
   if (c->state == CState::EXCHANGE && c->body_left > 0 && c->body_to != nullptr) {
     size_t len = 0;
     char* room = c->replay.room(len);
@@ -737,6 +756,7 @@ void take_body(Client* c, const char* p, size_t n) {
 }
 
 void client_read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+  ReadBlockReturn block_return;  // whatever happens below
   Client* c = (Client*)s->data;
   if (n == 0 || c->state == CState::CLOSED) return;
   if (n < 0) {
@@ -1362,7 +1382,10 @@ napi_value js_forward(napi_env env, napi_callback_info info) {
   uv_buf_t pieces[3] = {uv_buf_init((char*)g_scratch.data(), (unsigned)g_scratch.size()), uv_buf_init((char*)c->replay.data(), (unsigned)c->replay.size()),
                         uv_buf_init((char*)held, (unsigned)c->held_body)};
   bool ok = stream_writev((uv_stream_t*)&u->tcp, u->id, false, pieces, 3);
-  c->replay.keep(held, c->held_body);
+  // Lent from the read's block: kept where it was read (no copy) when the block can hold the body.
+  bool in_block = is_lent(c) && g_read_block != nullptr && held >= g_read_block && held < g_read_block + ReplayBuffer::kBlock;
+  if (in_block && c->replay.adopt(g_read_block, held, c->held_body)) g_read_block = nullptr;
+  else c->replay.keep(held, c->held_body);
   drop_held(c);
   if (!ok) {
     u->pending_error = UP_RESET;
