@@ -76,20 +76,11 @@ taskset -c 1 nginx -e "$RUN/logs/backends.stderr" -p "$RUN" -c "$RUN/backends.ng
 BACKEND_PID=$!
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$B1_PORT/" >/dev/null && break; sleep 0.1; done
 
-access_log='"off"'
-[[ $LOG == on ]] && access_log="\"$RUN/access.log\""
-cat > "$RUN/switchyard.yaml" <<EOF
-settings: { workers: 1, shutdownTimeoutSeconds: 2 }
-admin: { host: 127.0.0.1, port: 0 }
-accessLog: { path: $access_log }
-listeners:
-  - { name: ab, protocol: HTTP, host: 127.0.0.1, port: $SY_PORT, defaultAction: { forward: { targetGroup: backends } } }
-targetGroups:
-  - name: backends
-    algorithm: round_robin
-    healthCheck: { enabled: false }
-    targets: [ { host: 127.0.0.1, port: $B1_PORT }, { host: 127.0.0.1, port: $B2_PORT } ]
-EOF
+# shellcheck source=../lib/switchyard-config.sh
+. "$REPO/bench/lib/switchyard-config.sh"
+access_log=off
+[[ $LOG == on ]] && access_log="$RUN/access.log"
+switchyard_bench_config "$RUN/switchyard.yaml" "$SY_PORT" 1 "$access_log" "127.0.0.1:$B1_PORT" "127.0.0.1:$B2_PORT"
 
 url="http://127.0.0.1:$SY_PORT$URLPATH"
 lua="$SHARED_BENCH/wrk/bench.lua"

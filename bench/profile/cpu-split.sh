@@ -37,18 +37,9 @@ cleanup() {
 trap cleanup EXIT
 render "$SHARED_BENCH/conf/backends.nginx.conf" "" > "$RUN/backends.nginx.conf"
 taskset -c 1 nginx -e "$RUN/logs/backends.stderr" -p "$RUN" -c "$RUN/backends.nginx.conf" & BP=$!
-cat > "$RUN/sy.yaml" <<Y
-settings: { workers: 1, shutdownTimeoutSeconds: 2 }
-admin: { host: 127.0.0.1, port: 0 }
-accessLog: { path: "$([ "$LOG" = on ] && echo "$RUN/access.log" || echo off)" }
-listeners:
-  - { name: split, protocol: HTTP, host: 127.0.0.1, port: $PORT, defaultAction: { forward: { targetGroup: backends } } }
-targetGroups:
-  - name: backends
-    algorithm: round_robin
-    healthCheck: { enabled: false }
-    targets: [ { host: 127.0.0.1, port: $B1 }, { host: 127.0.0.1, port: $B2 } ]
-Y
+# shellcheck source=../lib/switchyard-config.sh
+. "$REPO/bench/lib/switchyard-config.sh"
+switchyard_bench_config "$RUN/sy.yaml" "$PORT" 1 "$([ "$LOG" = on ] && echo "$RUN/access.log" || echo off)" "127.0.0.1:$B1" "127.0.0.1:$B2"
 render "$SHARED_BENCH/conf/nginx-proxy.conf" "$PORT" > "$RUN/nginx-proxy.conf"
 lua="$SHARED_BENCH/wrk/bench.lua"
 export WRK_BODY_BYTES="$POST"
