@@ -65,11 +65,6 @@ napi_ref g_resource = nullptr;
 napi_async_context g_async = nullptr;
 char g_read_buf[65536];
 uint32_t g_next_id = 1;
-// Ids are never 0 (0 means "none" to JavaScript and to IdMap).
-uint32_t next_id() {
-  if (g_next_id == 0) g_next_id = 1;
-  return g_next_id++;
-}
 
 struct Client;
 struct Upstream;
@@ -92,6 +87,16 @@ CurrentHead g_head;
 
 IdMap<Client> g_clients;
 IdMap<Upstream> g_ups;
+
+// Ids are never 0 (0 means "none" to JavaScript and to IdMap) and never one in use: the counter
+// wraps after 2^32 connections (days, for a busy listener of short connections), and a
+// long-lived connection may still hold a small id.
+uint32_t next_id() {
+  for (;;) {
+    uint32_t id = g_next_id++;
+    if (id != 0 && g_clients.find(id) == nullptr && g_ups.find(id) == nullptr) return id;
+  }
+}
 std::unordered_map<uint32_t, std::vector<Upstream*>> g_pools;  // pool id -> idle connections
 
 // Opens a handle scope and a callback scope (so process.nextTick and promise jobs queued by the
@@ -1539,6 +1544,15 @@ void schedule_next(Client* c) {
 
 }  // namespace
 
+// _setNextId(n): where the id counter goes on (a test hook: the wrap after 2^32 connections).
+napi_value js_set_next_id(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc >= 1) napi_get_value_uint32(env, argv[0], &g_next_id);
+  return nullptr;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"init", nullptr, js_init, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -1560,6 +1574,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"upHeadFields", nullptr, js_up_head_fields, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"counts", nullptr, js_counts, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"closePool", nullptr, js_close_pool, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"_setNextId", nullptr, js_set_next_id, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -69,6 +69,40 @@ describe('native data path', () => {
     await waitFor(() => engine.clients.size === before, 2000, 'the closed connection leaves the addon');
   });
 
+  it('never gives a new connection the id of one still open, across the wrap of its 32-bit ids', async () => {
+    if (!native) return;
+    const engine = nativeEngine()!;
+    const setNextId = (engine.addon as unknown as { _setNextId(n: number): void })._setNextId;
+    const idOf = async (c: RawClient): Promise<number> => {
+      await waitFor(() => [...engine.clients.values()].some((k) => k.remotePort === c.socket.localPort), 2000, 'the connection is held by the addon');
+      return [...engine.clients.values()].find((k) => k.remotePort === c.socket.localPort)!.id;
+    };
+    const clients: RawClient[] = [];
+    try {
+      const a = await RawClient.connect(lb.port('web'));
+      clients.push(a);
+      const aId = await idOf(a);
+      // The counter comes round to a's id (as after 2^32 connections), and then wraps past 0.
+      setNextId(aId);
+      const b = await RawClient.connect(lb.port('web'));
+      clients.push(b);
+      setNextId(0xffffffff);
+      const c = await RawClient.connect(lb.port('web'));
+      const d = await RawClient.connect(lb.port('web'));
+      clients.push(c, d);
+      const ids = await Promise.all(clients.map(idOf));
+      assert.equal(new Set(ids).size, 4, `ids ${ids.join(', ')}`);
+      assert.ok(!ids.includes(0));
+      // Each connection gets its own responses.
+      for (let round = 0; round < 2; round++) {
+        clients.forEach((k, i) => k.write(`GET /k${i}-${round} HTTP/1.1\r\nHost: a\r\n\r\n`));
+        for (const [i, k] of clients.entries()) assert.equal((await k.readResponse()).body.toString(), `/k${i}-${round}`);
+      }
+    } finally {
+      for (const k of clients) k.destroy();
+    }
+  });
+
   it('hands a connection over at a request it does not serve, and the connection goes on', async () => {
     const c = await RawClient.connect(lb.port('web'));
     try {
